@@ -1,0 +1,17 @@
+# FERRY_SANITIZE=address,undefined | thread: instruments every ferry target
+# (and tests/benchmarks) in this build tree. Applied globally so template code
+# instantiated in tests is instrumented too.
+if(FERRY_SANITIZE)
+  string(REPLACE "," ";" _ferry_sans "${FERRY_SANITIZE}")
+  if("thread" IN_LIST _ferry_sans AND "address" IN_LIST _ferry_sans)
+    message(FATAL_ERROR "FERRY_SANITIZE: thread cannot be combined with address")
+  endif()
+  string(REPLACE ";" "," _ferry_san_flag "${_ferry_sans}")
+  add_compile_options(-fsanitize=${_ferry_san_flag} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${_ferry_san_flag})
+  # The recycling frame allocator and chunk pools hide use-after-free from
+  # ASan; under sanitizers they hand every allocation straight to malloc.
+  add_compile_definitions(FERRY_SANITIZER_BUILD=1)
+  message(STATUS "ferry: sanitizers ${_ferry_san_flag}")
+endif()

@@ -1,0 +1,201 @@
+#include "runtime/internal/worker.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "runtime/internal/log.h"
+#include "runtime/runtime.h"
+#include "runtime/time.h"
+
+namespace ferry::internal {
+
+thread_local Worker* Worker::current_ = nullptr;
+
+Worker::Worker(std::size_t index, Runtime* runtime)
+    : index_(index), runtime_(runtime), now_(Clock::now()) {}
+
+Result<std::unique_ptr<Worker>> Worker::create(std::size_t index,
+                                               Runtime* runtime,
+                                               const RuntimeOptions& options) {
+  if (current_ != nullptr) {
+    return absl::FailedPreconditionError(
+        "a ferry worker already runs on this thread (nested block_on?)");
+  }
+  FERRY_ASSIGN_OR_RETURN(IoBackend kind, resolve_backend(options));
+  std::unique_ptr<Worker> w(new Worker(index, runtime));
+  current_ = w.get();
+  if (kind == IoBackend::kIoUring) {
+    BackendOptions bo;
+    bo.ring_entries = options.ring_entries;
+    bo.recv_buffers = options.recv_buffers;
+    bo.recv_buffer_size = options.recv_buffer_size;
+    auto b = make_uring_backend(w.get(), bo);
+    if (!b.ok()) {
+      current_ = nullptr;
+      return b.status();
+    }
+    w->backend_ = std::move(*b);
+  } else {
+    auto b = make_epoll_backend(w.get());
+    if (!b.ok()) {
+      current_ = nullptr;
+      return b.status();
+    }
+    w->backend_ = std::move(*b);
+  }
+  const int flags =
+      EFD_CLOEXEC | (kind == IoBackend::kEpoll ? EFD_NONBLOCK : 0);
+  w->wake_fd_ = ::eventfd(0, flags);
+  if (w->wake_fd_ < 0) {
+    current_ = nullptr;
+    return errno_status("eventfd", errno);
+  }
+  w->arm_wakeup();
+  return w;
+}
+
+Worker::~Worker() {
+  // Frames still alive die with the root group; their ops orphan themselves
+  // and the backend's destructor reaps what the kernel still holds.
+  root_.reset();
+  if (wake_op_ != nullptr) {
+    wake_op_->orphan();
+    wake_op_ = nullptr;
+  }
+  // Deliver deferred completions (epoll cancellations) so those ops free.
+  while (ReadyNode* n = ready_.pop()) n->run(n);
+  backend_.reset();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (current_ == this) current_ = nullptr;
+}
+
+void Worker::arm_wakeup() {
+  wake_op_ = Op::create(this, OpCode::kRead, wake_fd_);
+  wake_op_->recv_buf = reinterpret_cast<char*>(&wake_value_);
+  wake_op_->recv_len = sizeof(wake_value_);
+  wake_op_->on_complete = &Worker::on_wakeup;
+  wake_op_->user = this;
+  if (backend_->start(wake_op_)) {
+    // Completed synchronously (epoll, already signalled): handle now.
+    Op* op = std::exchange(wake_op_, nullptr);
+    Op::destroy(op);
+    drain_inbox();
+    arm_wakeup();
+  }
+}
+
+void Worker::on_wakeup(Op* op, int32_t res, uint32_t) noexcept {
+  auto* self = static_cast<Worker*>(op->user);
+  if (op->orphaned) return;
+  self->wake_op_ = nullptr;
+  Op::destroy(op);
+  if (res < 0 && res != -EAGAIN && res != -EINTR && res != -ECANCELED) {
+    log_error("worker {}: eventfd read failed: {}", self->index_, -res);
+  }
+  self->drain_inbox();
+  if (res != -ECANCELED) self->arm_wakeup();
+}
+
+void Worker::post(absl::AnyInvocable<void() &&> fn) {
+  bool was_empty;
+  {
+    std::lock_guard lock(inbox_mu_);
+    was_empty = inbox_.empty();
+    inbox_.push_back(std::move(fn));
+  }
+  if (was_empty) {
+    const uint64_t one = 1;
+    // A full eventfd counter (EAGAIN) already guarantees a wake-up.
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+void Worker::drain_inbox() {
+  {
+    std::lock_guard lock(inbox_mu_);
+    inbox_batch_.swap(inbox_);
+  }
+  for (auto& fn : inbox_batch_) std::move(fn)();
+  inbox_batch_.clear();
+}
+
+void Worker::run_ready() {
+  // Run what is ready. Bounded so a task that keeps yielding cannot
+  // starve I/O: whatever it queues runs after the next poll.
+  for (int budget = 4096; budget > 0; --budget) {
+    ReadyNode* n = ready_.pop();
+    if (n == nullptr) break;
+    n->run(n);
+  }
+}
+
+void Worker::poll_io() {
+  // One poll: submit everything queued this turn and wait, bounded by
+  // the earliest timer (zero when more work is already ready).
+  std::optional<std::chrono::nanoseconds> timeout;
+  if (!ready_.empty()) {
+    timeout = std::chrono::nanoseconds(0);
+  } else if (!timers_.empty()) {
+    const auto left = timers_.earliest() - Clock::now();
+    timeout = std::max(left, Clock::duration::zero());
+  }
+  backend_->poll(timeout);
+  // Then the timers that are due.
+  now_ = Clock::now();
+  while (TimerNode* t = timers_.pop_expired(now_)) t->fire(t);
+}
+
+void Worker::stop() {
+  post([this] { stop_requested_.store(true); });
+}
+
+void Worker::run_until_stopped() {
+  run_until([this] { return stop_requested_.load(); });
+  shutdown();
+}
+
+void Worker::shutdown(std::chrono::milliseconds grace) {
+  root_->cancel();
+  const auto deadline = Clock::now() + grace;
+  // Ops that belong to no task (the wake-up read) stay alive: exclude it.
+  auto settled = [&] {
+    return root_->size() == 0 && live_ops_ <= (wake_op_ != nullptr ? 1 : 0);
+  };
+  for (;;) {
+    run_ready();
+    if (settled() || Clock::now() >= deadline) break;
+    poll_io();
+  }
+  if (!settled()) {
+    log_error(
+        "worker {}: {} tasks / {} ops still running {} ms after shutdown; "
+        "destroying them",
+        index_, root_->size(), live_ops_, grace.count());
+  }
+}
+
+}  // namespace ferry::internal
+
+namespace ferry {
+namespace internal {
+
+Clock::time_point worker_now() noexcept { return Worker::current()->now(); }
+void worker_add_timer(TimerNode* t, Clock::time_point deadline) {
+  Worker::current()->timers().insert(t, deadline);
+}
+void worker_remove_timer(TimerNode* t) noexcept {
+  if (t->armed()) Worker::current()->timers().remove(t);
+}
+void worker_schedule(ReadyNode* n) noexcept {
+  Worker::current()->schedule(n);
+}
+Status deadline_status(std::chrono::nanoseconds after) {
+  return absl::DeadlineExceededError(
+      fmt::format("deadline exceeded after {} ms",
+                  std::chrono::duration<double, std::milli>(after).count()));
+}
+
+}  // namespace internal
+}  // namespace ferry
