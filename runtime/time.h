@@ -95,9 +95,11 @@ class [[nodiscard]] Sleep : private internal::TimerNode,
 inline Sleep sleep_until(Clock::time_point deadline) noexcept {
   return Sleep(deadline);
 }
+// Measured from the clock, not the turn's cached time, so a sleep is never
+// shorter than asked.
 template <class Rep, class Period>
 Sleep sleep_for(std::chrono::duration<Rep, Period> d) noexcept {
-  return Sleep(now() + std::chrono::duration_cast<Clock::duration>(d));
+  return Sleep(Clock::now() + std::chrono::duration_cast<Clock::duration>(d));
 }
 
 // Lets every other ready task and the I/O poll run once before resuming.
@@ -187,7 +189,7 @@ Task<typename internal::TimeoutResult<T>::type> with_timeout(
   using Out = typename internal::TimeoutResult<T>::type;
   CancelSource source(co_await current_cancel_source());
   internal::DeadlineTimer timer(
-      &source, now() + std::chrono::duration_cast<Clock::duration>(d));
+      &source, Clock::now() + std::chrono::duration_cast<Clock::duration>(d));
   if constexpr (std::is_void_v<T>) {
     co_await run_under(&source, std::move(task));
     if (timer.fired()) co_return internal::deadline_status(d);

@@ -1,1 +1,130 @@
+#include "runtime/time.h"
+
+#include <chrono>
+#include <vector>
+
 #include "gtest/gtest.h"
+#include "runtime/internal/timer_heap.h"
+#include "runtime/task_group.h"
+#include "tests/support/co_test.h"
+
+namespace ferry {
+namespace {
+
+using namespace std::chrono_literals;
+using internal::TimerHeap;
+using internal::TimerNode;
+
+struct Fired : TimerNode {
+  Fired() : TimerNode([](TimerNode*) noexcept {}) {}
+};
+
+TEST(TimerHeapTest, PopsInDeadlineOrderAndFifoOnTies) {
+  TimerHeap heap;
+  const auto t0 = Clock::time_point{};
+  std::vector<Fired> timers(6);
+  const int offsets[] = {5, 1, 3, 1, 0, 9};
+  for (int i = 0; i < 6; ++i) heap.insert(&timers[i], t0 + offsets[i] * 1ms);
+  std::vector<TimerNode*> order;
+  while (TimerNode* t = heap.pop_expired(t0 + 100ms)) order.push_back(t);
+  ASSERT_EQ(order.size(), 6u);
+  EXPECT_EQ(order[0], &timers[4]);
+  EXPECT_EQ(order[1], &timers[1]);  // tie at 1ms: inserted first, fires first
+  EXPECT_EQ(order[2], &timers[3]);
+  EXPECT_EQ(order[3], &timers[2]);
+  EXPECT_EQ(order[4], &timers[0]);
+  EXPECT_EQ(order[5], &timers[5]);
+}
+
+TEST(TimerHeapTest, RemovesFromAnyPosition) {
+  TimerHeap heap;
+  const auto t0 = Clock::time_point{};
+  std::vector<Fired> timers(100);
+  for (int i = 0; i < 100; ++i) heap.insert(&timers[i], t0 + ((i * 37) % 100) * 1ms);
+  for (int i = 0; i < 100; i += 2) heap.remove(&timers[i]);
+  EXPECT_EQ(heap.size(), 50u);
+  auto last = t0;
+  while (TimerNode* t = heap.pop_expired(t0 + 1s)) {
+    EXPECT_GE(t->deadline, last);
+    last = t->deadline;
+    EXPECT_EQ((static_cast<Fired*>(t) - timers.data()) % 2, 1);
+  }
+  EXPECT_TRUE(heap.empty());
+}
+
+TEST(TimerHeapTest, NothingFiresBeforeItsDeadline) {
+  TimerHeap heap;
+  Fired t;
+  heap.insert(&t, Clock::time_point{} + 10ms);
+  EXPECT_EQ(heap.pop_expired(Clock::time_point{} + 9ms), nullptr);
+  EXPECT_EQ(heap.pop_expired(Clock::time_point{} + 10ms), &t);
+}
+
+Task<void> sleep_and_record(std::chrono::milliseconds d, int id,
+                            std::vector<int>* order) {
+  Status s = co_await sleep_for(d);
+  EXPECT_TRUE(s.ok()) << s;
+  order->push_back(id);
+}
+
+FERRY_CO_TEST(SleepTest, WakesSleepersInDeadlineOrder) {
+  std::vector<int> order;
+  TaskGroup g;
+  g.spawn(sleep_and_record(30ms, 3, &order));
+  g.spawn(sleep_and_record(10ms, 1, &order));
+  g.spawn(sleep_and_record(20ms, 2, &order));
+  g.spawn(sleep_and_record(0ms, 0, &order));
+  co_await g.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+}
+
+FERRY_CO_TEST(SleepTest, SleepsAtLeastTheRequestedTime) {
+  const auto start = Clock::now();
+  Status s = co_await sleep_for(15ms);
+  EXPECT_TRUE(s.ok());
+  EXPECT_GE(Clock::now() - start, 15ms);
+}
+
+Task<Result<int>> slow_value(std::chrono::milliseconds d) {
+  FERRY_CO_RETURN_IF_ERROR(co_await sleep_for(d));
+  co_return 5;
+}
+
+FERRY_CO_TEST(WithTimeoutTest, ReturnsTheResultWhenInTime) {
+  Result<int> r = co_await with_timeout(slow_value(1ms), 5s);
+  EXPECT_THAT(r, testing::IsOkAndHolds(5));
+}
+
+FERRY_CO_TEST(WithTimeoutTest, CancelsAndReportsDeadlineExceeded) {
+  const auto start = Clock::now();
+  Result<int> r = co_await with_timeout(slow_value(10s), 20ms);
+  EXPECT_THAT(r, testing::StatusIs(absl::StatusCode::kDeadlineExceeded,
+                                   ::testing::HasSubstr("deadline exceeded")));
+  EXPECT_LT(Clock::now() - start, 5s);  // the 10 s sleep was cancelled
+}
+
+FERRY_CO_TEST(WithTimeoutTest, NestedDeadlinesTheInnerOneWins) {
+  auto inner = []() -> Task<Result<int>> {
+    co_return co_await with_timeout(slow_value(10s), 10ms);
+  };
+  Result<int> r = co_await with_timeout(inner(), 10s);
+  EXPECT_THAT(r, testing::StatusIs(absl::StatusCode::kDeadlineExceeded));
+}
+
+FERRY_CO_TEST(YieldTest, LetsOtherTasksRun) {
+  std::vector<int> order;
+  auto step = [](std::vector<int>* o, int id) -> Task<void> {
+    for (int i = 0; i < 3; ++i) {
+      o->push_back(id);
+      co_await yield_now();
+    }
+  };
+  TaskGroup g;
+  g.spawn(step(&order, 1));
+  g.spawn(step(&order, 2));
+  co_await g.join();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 1, 2, 1, 2}));
+}
+
+}  // namespace
+}  // namespace ferry

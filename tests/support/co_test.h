@@ -65,3 +65,11 @@ inline IoBackend test_backend() {
         << #expr << ": " << ::ferry::testing::get_status(ferry_s_); \
     if (!::ferry::testing::get_status(ferry_s_).ok()) co_return;  \
   } while (0)
+
+// Skips the running coroutine test with `reason` (a std::string).
+#define FERRY_CO_SKIP(reason)                                         \
+  do {                                                                \
+    GTEST_MESSAGE_AT_(__FILE__, __LINE__, std::string(reason).c_str(), \
+                      ::testing::TestPartResult::kSkip);              \
+    co_return;                                                        \
+  } while (0)
