@@ -41,11 +41,16 @@ TEST(TaskTest, ReturnsValuesThroughAwaitChains) {
   EXPECT_EQ(block_on(add_answers(3)), 126);
 }
 
+// Symmetric transfer relies on the compiler turning `resume()` of the next
+// coroutine into a tail call. Sanitizer instrumentation (ASan's stack
+// checks) disables tail calls, so there the stack does grow per await.
+#ifndef FERRY_SANITIZER_BUILD
 TEST(TaskTest, DeepAwaitChainsDoNotGrowTheStack) {
-  // Symmetric transfer: a million sequential awaits of ready tasks must not
-  // overflow the stack.
+  // A million sequential awaits of tasks that finish without suspending
+  // must not overflow the stack.
   EXPECT_EQ(block_on(add_answers(1'000'000)), 42'000'000);
 }
+#endif
 
 Task<std::unique_ptr<std::string>> move_only() {
   co_return std::make_unique<std::string>("moved");
