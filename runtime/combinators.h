@@ -183,8 +183,8 @@ Task<std::tuple<internal::NonVoid<T>...>> when_all(Task<T>... tasks) {
 }
 
 template <class... T>
-  requires(sizeof...(T) >= 1)
-Task<std::variant<internal::NonVoid<T>...>> select(Task<T>... tasks) {
+requires(sizeof...(T) >= 1) Task<std::variant<internal::NonVoid<T>...>> select(
+    Task<T>... tasks) {
   return internal::select_impl(std::index_sequence_for<T...>{},
                                std::move(tasks)...);
 }

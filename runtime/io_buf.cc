@@ -73,8 +73,8 @@ void IoBuf::append(std::string_view bytes) {
     internal::ChunkHeader* c = last.chunk;
     if (c->refs == 1 && c->owner == nullptr &&
         last.data + last.size == c->data + c->used && c->used < c->capacity) {
-      const std::size_t n = std::min<std::size_t>(bytes.size(),
-                                                  c->capacity - c->used);
+      const std::size_t n =
+          std::min<std::size_t>(bytes.size(), c->capacity - c->used);
       std::memcpy(c->data + c->used, bytes.data(), n);
       c->used += static_cast<uint32_t>(n);
       last.size += n;
@@ -83,10 +83,9 @@ void IoBuf::append(std::string_view bytes) {
     }
   }
   while (!bytes.empty()) {
-    const std::size_t cap = std::max(bytes.size() <= kDefaultChunkSize
-                                         ? kDefaultChunkSize
-                                         : bytes.size(),
-                                     std::size_t{1});
+    const std::size_t cap = std::max(
+        bytes.size() <= kDefaultChunkSize ? kDefaultChunkSize : bytes.size(),
+        std::size_t{1});
     internal::ChunkHeader* c = internal::allocate_chunk(cap);
     const std::size_t n = std::min(bytes.size(), cap);
     std::memcpy(c->data, bytes.data(), n);

@@ -46,7 +46,7 @@ struct ChunkHeader {
   uint16_t buffer_id;
   char* data;
   void (*release)(ChunkHeader*) noexcept;  // runs when refs drops to 0
-  void* owner;                              // for release (e.g. the ring)
+  void* owner;                             // for release (e.g. the ring)
 };
 
 // A heap chunk able to hold `capacity` bytes (refs = 1, used = 0).

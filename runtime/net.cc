@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+
 #include "runtime/internal/log.h"
 #include "runtime/internal/op.h"
 #include "runtime/internal/worker.h"
@@ -33,9 +34,8 @@ int socket_type_flags(Worker* w) {
   // io_uring handles blocking sockets natively (and some kernels return
   // EAGAIN for O_NONBLOCK files instead of waiting); epoll needs them
   // non-blocking.
-  return SOCK_CLOEXEC | (w->backend().kind() == BackendKind::kEpoll
-                             ? SOCK_NONBLOCK
-                             : 0);
+  return SOCK_CLOEXEC |
+         (w->backend().kind() == BackendKind::kEpoll ? SOCK_NONBLOCK : 0);
 }
 
 void set_nodelay(int fd) {
@@ -202,7 +202,8 @@ struct ListenerCore {
         return;
       }
     }
-    if (core->acceptor != nullptr) std::exchange(core->acceptor, nullptr)->wake();
+    if (core->acceptor != nullptr)
+      std::exchange(core->acceptor, nullptr)->wake();
   }
 };
 
@@ -252,9 +253,8 @@ Result<SocketAddress> SocketAddress::parse(std::string_view hp) {
   if (!absl::SimpleAtoi(absl::string_view(port_str.data(), port_str.size()),
                         &port) ||
       port > 65535) {
-    return absl::InvalidArgumentError(
-        fmt::format("bad address '{}': port '{}' is not 0-65535", hp,
-                    port_str));
+    return absl::InvalidArgumentError(fmt::format(
+        "bad address '{}': port '{}' is not 0-65535", hp, port_str));
   }
   SocketAddress a;
   const std::string h(host);
@@ -313,8 +313,9 @@ SocketAddress SocketAddress::with_port(uint16_t port) const noexcept {
 std::string SocketAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN] = "?";
   if (family() == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr,
-                buf, sizeof(buf));
+    ::inet_ntop(AF_INET,
+                &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf,
+                sizeof(buf));
     return fmt::format("{}:{}", buf, port());
   }
   if (family() == AF_INET6) {
@@ -345,7 +346,8 @@ const SocketAddress& TcpStream::peer_address() const noexcept {
 Task<Result<TcpStream>> TcpStream::connect(SocketAddress addr,
                                            ConnectOptions options) {
   Worker* w = Worker::current();
-  const int fd = ::socket(addr.family(), SOCK_STREAM | internal::socket_type_flags(w), 0);
+  const int fd =
+      ::socket(addr.family(), SOCK_STREAM | internal::socket_type_flags(w), 0);
   if (fd < 0) co_return errno_status("socket", errno);
   auto core = std::make_unique<internal::StreamCore>();
   core->worker = w;
@@ -381,7 +383,8 @@ Task<Result<IoBuf>> TcpStream::read() {
   }
   for (;;) {
     if (!c->pending.empty()) co_return std::move(c->pending);
-    if (c->error != 0) co_return internal::io_error("recv from", c->peer, c->error);
+    if (c->error != 0)
+      co_return internal::io_error("recv from", c->peer, c->error);
     if (c->eof) co_return IoBuf();
     if (c->multishot && !c->ring_starved) {
       if (c->recv_op == nullptr) c->arm();
@@ -391,7 +394,8 @@ Task<Result<IoBuf>> TcpStream::read() {
     }
     // One-shot recv into a fresh chunk the op owns until it completes.
     c->ring_starved = false;
-    internal::ChunkHeader* chunk = internal::allocate_chunk(internal::kOneShotRecvSize);
+    internal::ChunkHeader* chunk =
+        internal::allocate_chunk(internal::kOneShotRecvSize);
     Op* op = Op::create(c->worker, OpCode::kRecv, c->fd);
     op->owned = IoBuf::adopt(chunk, chunk->data, internal::kOneShotRecvSize);
     op->recv_buf = chunk->data;
@@ -448,9 +452,11 @@ Task<Status> TcpStream::write(IoBuf data) {
 }
 
 Status TcpStream::shutdown_write() {
-  if (!is_open()) return absl::FailedPreconditionError("shutdown on a closed TcpStream");
+  if (!is_open())
+    return absl::FailedPreconditionError("shutdown on a closed TcpStream");
   if (::shutdown(core_->fd, SHUT_WR) < 0) {
-    return errno_status(fmt::format("shutdown {}", core_->peer.to_string()), errno);
+    return errno_status(fmt::format("shutdown {}", core_->peer.to_string()),
+                        errno);
   }
   return Status();
 }
@@ -482,7 +488,8 @@ Result<TcpListener> TcpListener::bind(const SocketAddress& addr,
   }
   auto core = std::make_unique<internal::ListenerCore>();
   core->worker = w;
-  core->fd = ::socket(addr.family(), SOCK_STREAM | internal::socket_type_flags(w), 0);
+  core->fd =
+      ::socket(addr.family(), SOCK_STREAM | internal::socket_type_flags(w), 0);
   if (core->fd < 0) return errno_status("socket", errno);
   const int one = 1;
   ::setsockopt(core->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -499,7 +506,8 @@ Result<TcpListener> TcpListener::bind(const SocketAddress& addr,
   sockaddr_storage local{};
   socklen_t len = sizeof(local);
   ::getsockname(core->fd, reinterpret_cast<sockaddr*>(&local), &len);
-  core->local = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&local), len);
+  core->local =
+      SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&local), len);
   core->multishot = w->backend().features().multishot_accept;
   TcpListener l;
   l.core_ = std::move(core);
@@ -521,8 +529,8 @@ Result<TcpStream> adopt_accepted(internal::ListenerCore* lc, int fd,
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
-      core->peer = SocketAddress::from_sockaddr(
-          reinterpret_cast<sockaddr*>(&peer), len);
+      core->peer =
+          SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), len);
     }
   }
   internal::set_nodelay(fd);
@@ -548,7 +556,8 @@ Task<Result<TcpStream>> TcpListener::accept() {
       co_return adopt_accepted(c, fd, nullptr, 0);
     }
     if (c->error != 0) {
-      co_return internal::io_error("accept on", c->local, std::exchange(c->error, 0));
+      co_return internal::io_error("accept on", c->local,
+                                   std::exchange(c->error, 0));
     }
     if (c->accept_op == nullptr) {
       Op* op = Op::create(c->worker, OpCode::kAcceptMultishot, c->fd);

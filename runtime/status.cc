@@ -1,8 +1,8 @@
 #include "runtime/status.h"
 
-#include <cstring>
-
 #include <fmt/core.h>
+
+#include <cstring>
 
 namespace ferry {
 namespace {

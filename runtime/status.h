@@ -58,17 +58,17 @@ const Status& as_status(const Result<T>& r) {
 
 // Returns from the enclosing function with `expr`'s status if it is not OK.
 // `expr` is a Status or a Result<T>.
-#define FERRY_RETURN_IF_ERROR(expr)                                   \
-  do {                                                                \
-    if (auto&& ferry_s_ = (expr); !ferry_s_.ok()) [[unlikely]]        \
-      return ::ferry::internal::as_status(ferry_s_);                  \
+#define FERRY_RETURN_IF_ERROR(expr)                            \
+  do {                                                         \
+    if (auto&& ferry_s_ = (expr); !ferry_s_.ok()) [[unlikely]] \
+      return ::ferry::internal::as_status(ferry_s_);           \
   } while (0)
 
 // The coroutine spelling of FERRY_RETURN_IF_ERROR (`co_return`).
-#define FERRY_CO_RETURN_IF_ERROR(expr)                                \
-  do {                                                                \
-    if (auto&& ferry_s_ = (expr); !ferry_s_.ok()) [[unlikely]]        \
-      co_return ::ferry::internal::as_status(ferry_s_);               \
+#define FERRY_CO_RETURN_IF_ERROR(expr)                         \
+  do {                                                         \
+    if (auto&& ferry_s_ = (expr); !ferry_s_.ok()) [[unlikely]] \
+      co_return ::ferry::internal::as_status(ferry_s_);        \
   } while (0)
 
 // `FERRY_ASSIGN_OR_RETURN(T x, expr)`: evaluates the Result<T> `expr`; on
@@ -76,10 +76,10 @@ const Status& as_status(const Result<T>& r) {
 // an lvalue). `expr` may contain `co_await` only in the CO_ form.
 #define FERRY_ASSIGN_OR_RETURN(lhs, expr)                                  \
   FERRY_INTERNAL_ASSIGN_OR(FERRY_INTERNAL_CONCAT(ferry_r_, __LINE__), lhs, \
-                           expr, return)
+                           expr, return )
 #define FERRY_CO_ASSIGN_OR_RETURN(lhs, expr)                               \
   FERRY_INTERNAL_ASSIGN_OR(FERRY_INTERNAL_CONCAT(ferry_r_, __LINE__), lhs, \
-                           expr, co_return)
+                           expr, co_return )
 #define FERRY_INTERNAL_ASSIGN_OR(tmp, lhs, expr, ret) \
   auto tmp = (expr);                                  \
   if (!tmp.ok()) [[unlikely]]                         \

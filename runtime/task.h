@@ -98,7 +98,7 @@ class Promise final : public PromiseBase {
   Task<T> get_return_object() noexcept;
 
   template <class U>
-    requires std::is_convertible_v<U&&, T>
+  requires std::is_convertible_v<U&&, T>
   void return_value(U&& value) noexcept(
       std::is_nothrow_constructible_v<T, U&&>) {
     ::new (static_cast<void*>(&value_)) T(std::forward<U>(value));

@@ -100,8 +100,7 @@ TaskGroup::~TaskGroup() {
   while (head_ != nullptr) {
     internal::SpawnedPromise* p = head_;
     finished(p);
-    std::coroutine_handle<internal::SpawnedPromise>::from_promise(*p)
-        .destroy();
+    std::coroutine_handle<internal::SpawnedPromise>::from_promise(*p).destroy();
   }
 }
 

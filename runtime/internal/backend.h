@@ -18,8 +18,8 @@ enum class BackendKind : uint8_t { kIoUring, kEpoll };
 
 struct BackendFeatures {
   bool multishot_accept = false;
-  bool multishot_recv = false;   // with a provided-buffer ring
-  std::string description;       // for the one startup log line
+  bool multishot_recv = false;  // with a provided-buffer ring
+  std::string description;      // for the one startup log line
 };
 
 class Backend {
@@ -51,8 +51,8 @@ class Backend {
 
 struct BackendOptions {
   uint32_t ring_entries = 1024;
-  uint32_t recv_buffers = 1024;     // buffers in the provided-buffer ring
-  uint32_t recv_buffer_size = 8192; // bytes each
+  uint32_t recv_buffers = 1024;      // buffers in the provided-buffer ring
+  uint32_t recv_buffer_size = 8192;  // bytes each
 };
 
 // Creates the io_uring backend, or returns the error that prevents it

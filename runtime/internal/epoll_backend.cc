@@ -127,8 +127,7 @@ class EpollBackend final : public Backend {
       ts.tv_nsec = timeout->count() % 1'000'000'000;
       tsp = &ts;
     }
-    int n = use_pwait2_ ? ::epoll_pwait2(epfd_, events, 256, tsp, nullptr)
-                        : -1;
+    int n = use_pwait2_ ? ::epoll_pwait2(epfd_, events, 256, tsp, nullptr) : -1;
     if (n < 0 && (!use_pwait2_ || errno == ENOSYS)) {
       // Kernels before 5.11: millisecond timeouts, rounded up.
       use_pwait2_ = false;

@@ -13,7 +13,8 @@ namespace ferry::internal {
 
 template <class... Args>
 [[gnu::cold]] void log_info(fmt::format_string<Args...> f, Args&&... args) {
-  fmt::print(stderr, "ferry: {}\n", fmt::format(f, std::forward<Args>(args)...));
+  fmt::print(stderr, "ferry: {}\n",
+             fmt::format(f, std::forward<Args>(args)...));
 }
 
 template <class... Args>

@@ -28,10 +28,10 @@ enum class OpCode : uint8_t {
   kAccept,           // accept4 one connection
   kAcceptMultishot,  // io_uring only: one CQE per connection
   kConnect,
-  kRecv,             // into `recv_buf`
-  kRecvMultishot,    // io_uring only: kernel picks ring buffers
-  kSendmsg,          // gathered write from `iov`
-  kRead,             // read(2) into `recv_buf` (eventfd)
+  kRecv,           // into `recv_buf`
+  kRecvMultishot,  // io_uring only: kernel picks ring buffers
+  kSendmsg,        // gathered write from `iov`
+  kRead,           // read(2) into `recv_buf` (eventfd)
 };
 
 // IORING_CQE_F_MORE, without pulling liburing into this header: more
@@ -65,7 +65,7 @@ struct Op : CancelCallback, ReadyNode {
 
   Worker* worker;
   OpCode code;
-  bool in_flight = false;   // the backend holds it
+  bool in_flight = false;  // the backend holds it
   bool orphaned = false;
   bool cancel_submitted = false;
   int fd;
@@ -97,9 +97,9 @@ struct Op : CancelCallback, ReadyNode {
 };
 
 // Awaits the completion of `op` (already filled in). Starts it on suspend;
-// returns its result (>= 0 or -errno) and hands back the IoBuf it owned. Registers with the awaiting task's
-// CancelSource. If the awaiting coroutine is destroyed while the op is in
-// flight, the op is orphaned (see above).
+// returns its result (>= 0 or -errno) and hands back the IoBuf it owned.
+// Registers with the awaiting task's CancelSource. If the awaiting coroutine is
+// destroyed while the op is in flight, the op is orphaned (see above).
 class OpAwaiter {
  public:
   explicit OpAwaiter(Op* op) noexcept : op_(op) {}

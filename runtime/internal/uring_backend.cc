@@ -75,8 +75,8 @@ class BufferRing {
     ChunkHeader* h = &headers_[bid];
     h->refs = 1;
     ++outstanding_;
-    return IoBuf::adopt(h, h->data, len > 0 ? static_cast<std::size_t>(len)
-                                            : 0);
+    return IoBuf::adopt(h, h->data,
+                        len > 0 ? static_cast<std::size_t>(len) : 0);
   }
 
   // The io_uring is going away: stop recycling into it and free ourselves
@@ -241,8 +241,7 @@ class UringBackend final : public Backend {
                                        SOCK_CLOEXEC);
         break;
       case OpCode::kConnect:
-        io_uring_prep_connect(s, op->fd,
-                              reinterpret_cast<sockaddr*>(&op->addr),
+        io_uring_prep_connect(s, op->fd, reinterpret_cast<sockaddr*>(&op->addr),
                               op->addrlen);
         break;
       case OpCode::kRecv:
@@ -290,8 +289,8 @@ class UringBackend final : public Backend {
     } else {
       r = io_uring_submit_and_wait(&ring_, 1);
     }
-    if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN &&
-        r != -EBUSY) [[unlikely]] {
+    if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
+        [[unlikely]] {
       log_error("{}", message_of(errno_status("io_uring_enter", -r)));
     }
     reap();

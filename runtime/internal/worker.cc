@@ -188,9 +188,7 @@ void worker_add_timer(TimerNode* t, Clock::time_point deadline) {
 void worker_remove_timer(TimerNode* t) noexcept {
   if (t->armed()) Worker::current()->timers().remove(t);
 }
-void worker_schedule(ReadyNode* n) noexcept {
-  Worker::current()->schedule(n);
-}
+void worker_schedule(ReadyNode* n) noexcept { Worker::current()->schedule(n); }
 Status deadline_status(std::chrono::nanoseconds after) {
   return absl::DeadlineExceededError(
       fmt::format("deadline exceeded after {} ms",

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+
 #include "runtime/internal/backend.h"
 #include "runtime/internal/op.h"
 #include "runtime/internal/ready_queue.h"

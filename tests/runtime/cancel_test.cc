@@ -64,9 +64,7 @@ TEST(CancelSourceTest, CancellingAChildLeavesTheParentAlone) {
 
 TEST(CancelSourceTest, DestroyingAChildUnlinksItFromTheParent) {
   CancelSource parent;
-  {
-    CancelSource child(&parent);
-  }
+  { CancelSource child(&parent); }
   parent.cancel();  // must not touch the destroyed child (ASan checks)
   EXPECT_TRUE(parent.cancelled());
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+
 #include "runtime/task_group.h"
 #include "runtime/time.h"
 #include "tests/support/co_test.h"
@@ -45,7 +46,8 @@ FERRY_CO_TEST(WhenAllTest, CompletesInCompletionOrderNotArgumentOrder) {
 
 FERRY_CO_TEST(WhenAllTest, VectorOverloadRunsManyTasks) {
   std::vector<Task<int>> tasks;
-  for (int i = 0; i < 100; ++i) tasks.push_back(after(std::chrono::milliseconds(i % 5), i));
+  for (int i = 0; i < 100; ++i)
+    tasks.push_back(after(std::chrono::milliseconds(i % 5), i));
   std::vector<int> out = co_await when_all(std::move(tasks));
   FERRY_CO_ASSERT_EQ(out.size(), 100u);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(out[i], i);
@@ -116,7 +118,8 @@ FERRY_CO_TEST(TaskGroupTest, JoinWaitsForEverySpawnedTask) {
     ++*n;
   };
   TaskGroup g;
-  for (int i = 0; i < 10; ++i) g.spawn(work(&finished, std::chrono::milliseconds(i)));
+  for (int i = 0; i < 10; ++i)
+    g.spawn(work(&finished, std::chrono::milliseconds(i)));
   EXPECT_EQ(g.size(), 10u);
   co_await g.join();
   EXPECT_EQ(finished, 10);

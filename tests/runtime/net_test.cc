@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
 #include "runtime/combinators.h"
 #include "runtime/internal/worker.h"
 #include "runtime/task_group.h"
@@ -166,7 +167,8 @@ FERRY_CO_TEST(TcpTest, ConnectToAClosedPortFailsClearly) {
 }
 
 FERRY_CO_TEST(TcpTest, BindingABusyPortWithoutReusePortFails) {
-  auto a = TcpListener::bind(SocketAddress::loopback_v4(0), {.reuse_port = false});
+  auto a =
+      TcpListener::bind(SocketAddress::loopback_v4(0), {.reuse_port = false});
   FERRY_CO_ASSERT_OK(a);
   auto b = TcpListener::bind(a->local_address(), {.reuse_port = false});
   EXPECT_THAT(b, StatusIs(absl::StatusCode::kAlreadyExists,
@@ -286,7 +288,8 @@ FERRY_CO_TEST(TcpTest, PeerResetMidWriteFailsOnlyThatConnection) {
 
   auto write_until_error = [](TcpStream* s) -> Task<Status> {
     for (int i = 0; i < 1000; ++i) {
-      FERRY_CO_RETURN_IF_ERROR(co_await s->write(IoBuf::copy_from(pattern(1 << 20))));
+      FERRY_CO_RETURN_IF_ERROR(
+          co_await s->write(IoBuf::copy_from(pattern(1 << 20))));
     }
     co_return absl::InternalError("peer never reset");
   };
@@ -371,14 +374,14 @@ TEST(SocketAddressTest, ParsesAndFormats) {
 }
 
 TEST(SocketAddressTest, RejectsMalformedInput) {
-  EXPECT_THAT(SocketAddress::parse("localhost:80"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("not a numeric")));
+  EXPECT_THAT(
+      SocketAddress::parse("localhost:80"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a numeric")));
   EXPECT_THAT(SocketAddress::parse("1.2.3.4"),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(SocketAddress::parse("1.2.3.4:70000"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("port '70000'")));
+  EXPECT_THAT(
+      SocketAddress::parse("1.2.3.4:70000"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("port '70000'")));
   EXPECT_THAT(SocketAddress::parse("[::1:80"),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }

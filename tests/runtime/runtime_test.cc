@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+
 #include "runtime/net.h"
 #include "runtime/task_group.h"
 #include "runtime/time.h"
@@ -134,10 +135,11 @@ TEST_F(RuntimeTest, ShardsOnePortAcrossWorkersWithReusePort) {
     (void)co_await serve(0, served, p);
   }(serve, served, &port0));
   ASSERT_TRUE(eventually([&] { return port0 != 0; }));
-  rt->spawn_on(1, [](auto serve, auto* served, uint16_t port,
-                     uint16_t* p) -> Task<void> {
-    (void)co_await serve(port, served, p);
-  }(serve, served, port0, &port1));
+  rt->spawn_on(
+      1,
+      [](auto serve, auto* served, uint16_t port, uint16_t* p) -> Task<void> {
+        (void)co_await serve(port, served, p);
+      }(serve, served, port0, &port1));
   ASSERT_TRUE(eventually([&] { return port1 != 0; }));
   EXPECT_EQ(port0, port1);
 

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
 #include "runtime/internal/frame_allocator.h"
 #include "runtime/runtime.h"
 #include "runtime/time.h"

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+
 #include "runtime/internal/timer_heap.h"
 #include "runtime/task_group.h"
 #include "tests/support/co_test.h"
@@ -40,7 +41,8 @@ TEST(TimerHeapTest, RemovesFromAnyPosition) {
   TimerHeap heap;
   const auto t0 = Clock::time_point{};
   std::vector<Fired> timers(100);
-  for (int i = 0; i < 100; ++i) heap.insert(&timers[i], t0 + ((i * 37) % 100) * 1ms);
+  for (int i = 0; i < 100; ++i)
+    heap.insert(&timers[i], t0 + ((i * 37) % 100) * 1ms);
   for (int i = 0; i < 100; i += 2) heap.remove(&timers[i]);
   EXPECT_EQ(heap.size(), 50u);
   auto last = t0;

@@ -11,6 +11,7 @@
 // work unchanged.
 
 #include "gtest/gtest.h"
+
 #include "runtime/runtime.h"
 #include "runtime/task.h"
 #include "tests/support/status_matchers.h"
@@ -31,45 +32,45 @@ inline IoBackend test_backend() {
 
 }  // namespace ferry::testing
 
-#define FERRY_CO_TEST(suite, name)                                       \
-  class suite##_##name##_CoBody {                                        \
-   public:                                                               \
-    static ::ferry::Task<void> run();                                    \
-  };                                                                     \
-  TEST(suite, name) {                                                    \
-    if (auto why = ::ferry::testing::backend_unavailable_reason();       \
-        !why.empty())                                                    \
-      GTEST_SKIP() << why;                                               \
-    ::ferry::block_on(suite##_##name##_CoBody::run());                   \
-  }                                                                      \
+#define FERRY_CO_TEST(suite, name)                                 \
+  class suite##_##name##_CoBody {                                  \
+   public:                                                         \
+    static ::ferry::Task<void> run();                              \
+  };                                                               \
+  TEST(suite, name) {                                              \
+    if (auto why = ::ferry::testing::backend_unavailable_reason(); \
+        !why.empty())                                              \
+      GTEST_SKIP() << why;                                         \
+    ::ferry::block_on(suite##_##name##_CoBody::run());             \
+  }                                                                \
   ::ferry::Task<void> suite##_##name##_CoBody::run()
 
-#define FERRY_CO_ASSERT_TRUE(cond)                   \
-  do {                                               \
-    bool ferry_ok_ = static_cast<bool>(cond);        \
-    EXPECT_TRUE(ferry_ok_) << #cond;                 \
-    if (!ferry_ok_) co_return;                       \
+#define FERRY_CO_ASSERT_TRUE(cond)            \
+  do {                                        \
+    bool ferry_ok_ = static_cast<bool>(cond); \
+    EXPECT_TRUE(ferry_ok_) << #cond;          \
+    if (!ferry_ok_) co_return;                \
   } while (0)
 
-#define FERRY_CO_ASSERT_EQ(a, b)                     \
-  do {                                               \
-    bool ferry_ok_ = ((a) == (b));                   \
-    EXPECT_EQ(a, b);                                 \
-    if (!ferry_ok_) co_return;                       \
+#define FERRY_CO_ASSERT_EQ(a, b)   \
+  do {                             \
+    bool ferry_ok_ = ((a) == (b)); \
+    EXPECT_EQ(a, b);               \
+    if (!ferry_ok_) co_return;     \
   } while (0)
 
-#define FERRY_CO_ASSERT_OK(expr)                                  \
-  do {                                                            \
-    const auto& ferry_s_ = (expr);                                \
-    EXPECT_TRUE(::ferry::testing::get_status(ferry_s_).ok())      \
+#define FERRY_CO_ASSERT_OK(expr)                                    \
+  do {                                                              \
+    const auto& ferry_s_ = (expr);                                  \
+    EXPECT_TRUE(::ferry::testing::get_status(ferry_s_).ok())        \
         << #expr << ": " << ::ferry::testing::get_status(ferry_s_); \
-    if (!::ferry::testing::get_status(ferry_s_).ok()) co_return;  \
+    if (!::ferry::testing::get_status(ferry_s_).ok()) co_return;    \
   } while (0)
 
 // Skips the running coroutine test with `reason` (a std::string).
-#define FERRY_CO_SKIP(reason)                                         \
-  do {                                                                \
+#define FERRY_CO_SKIP(reason)                                          \
+  do {                                                                 \
     GTEST_MESSAGE_AT_(__FILE__, __LINE__, std::string(reason).c_str(), \
-                      ::testing::TestPartResult::kSkip);              \
-    co_return;                                                        \
+                      ::testing::TestPartResult::kSkip);               \
+    co_return;                                                         \
   } while (0)
