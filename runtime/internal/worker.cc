@@ -67,7 +67,11 @@ Worker::~Worker() {
   // Deliver deferred completions (epoll cancellations) so those ops free.
   while (ReadyNode* n = ready_.pop()) n->run(n);
   backend_.reset();
-  if (wake_fd_ >= 0) ::close(wake_fd_);
+  {
+    std::lock_guard lock(inbox_mu_);  // no post() is mid-write
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+    wake_fd_ = -1;
+  }
   if (current_ == this) current_ = nullptr;
 }
 
@@ -99,13 +103,12 @@ void Worker::on_wakeup(Op* op, int32_t res, uint32_t) noexcept {
 }
 
 void Worker::post(absl::AnyInvocable<void() &&> fn) {
-  bool was_empty;
-  {
-    std::lock_guard lock(inbox_mu_);
-    was_empty = inbox_.empty();
-    inbox_.push_back(std::move(fn));
-  }
+  std::lock_guard lock(inbox_mu_);
+  const bool was_empty = inbox_.empty();
+  inbox_.push_back(std::move(fn));
   if (was_empty) {
+    // Written under the lock: once the worker has drained the inbox it may
+    // exit and close wake_fd_, which it does holding this lock too.
     const uint64_t one = 1;
     // A full eventfd counter (EAGAIN) already guarantees a wake-up.
     [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));

@@ -111,10 +111,10 @@ TEST_F(RuntimeTest, ShardsOnePortAcrossWorkersWithReusePort) {
   // kernel picks.
   std::atomic<int> served[2] = {0, 0};
   auto serve = [](uint16_t port, std::atomic<int>* served,
-                  uint16_t* bound) -> Task<Status> {
+                  std::atomic<uint16_t>* bound) -> Task<Status> {
     FERRY_CO_ASSIGN_OR_RETURN(
         TcpListener l, TcpListener::bind(SocketAddress::loopback_v4(port)));
-    *bound = l.local_address().port();
+    bound->store(l.local_address().port());
     TaskGroup conns;
     for (;;) {
       Result<TcpStream> s = co_await l.accept();
@@ -130,18 +130,19 @@ TEST_F(RuntimeTest, ShardsOnePortAcrossWorkersWithReusePort) {
     co_await conns.join();
     co_return Status();
   };
-  uint16_t port0 = 0, port1 = 0;
-  rt->spawn_on(0, [](auto serve, auto* served, uint16_t* p) -> Task<void> {
-    (void)co_await serve(0, served, p);
-  }(serve, served, &port0));
-  ASSERT_TRUE(eventually([&] { return port0 != 0; }));
+  std::atomic<uint16_t> port0{0}, port1{0};
   rt->spawn_on(
-      1,
-      [](auto serve, auto* served, uint16_t port, uint16_t* p) -> Task<void> {
-        (void)co_await serve(port, served, p);
-      }(serve, served, port0, &port1));
+      0, [](auto serve, auto* served, std::atomic<uint16_t>* p) -> Task<void> {
+        (void)co_await serve(0, served, p);
+      }(serve, served, &port0));
+  ASSERT_TRUE(eventually([&] { return port0 != 0; }));
+  rt->spawn_on(1,
+               [](auto serve, auto* served, uint16_t port,
+                  std::atomic<uint16_t>* p) -> Task<void> {
+                 (void)co_await serve(port, served, p);
+               }(serve, served, port0.load(), &port1));
   ASSERT_TRUE(eventually([&] { return port1 != 0; }));
-  EXPECT_EQ(port0, port1);
+  EXPECT_EQ(port0.load(), port1.load());
 
   // Clients run on their own block_on runtime on this thread.
   block_on([](uint16_t port) -> Task<void> {
@@ -153,7 +154,7 @@ TEST_F(RuntimeTest, ShardsOnePortAcrossWorkersWithReusePort) {
       FERRY_CO_ASSERT_OK(back);
       EXPECT_EQ(back->to_string(), "ping");
     }
-  }(port0));
+  }(port0.load()));
   EXPECT_EQ(served[0].load() + served[1].load(), 64);
   rt->shutdown();
 }
