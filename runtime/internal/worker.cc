@@ -134,7 +134,7 @@ void Worker::run_ready() {
   }
 }
 
-void Worker::poll_io() {
+void Worker::poll_io(std::optional<std::chrono::nanoseconds> cap) {
   // One poll: submit everything queued this turn and wait, bounded by
   // the earliest timer (zero when more work is already ready).
   std::optional<std::chrono::nanoseconds> timeout;
@@ -144,6 +144,7 @@ void Worker::poll_io() {
     const auto left = timers_.earliest() - Clock::now();
     timeout = std::max(left, Clock::duration::zero());
   }
+  if (cap && (!timeout || *timeout > *cap)) timeout = cap;
   backend_->poll(timeout);
   // Then the timers that are due.
   now_ = Clock::now();
@@ -169,7 +170,7 @@ void Worker::shutdown(std::chrono::milliseconds grace) {
   for (;;) {
     run_ready();
     if (settled() || Clock::now() >= deadline) break;
-    poll_io();
+    poll_io(deadline - Clock::now());
   }
   if (!settled()) {
     log_error(

@@ -84,7 +84,9 @@ class Worker {
  private:
   Worker(std::size_t index, Runtime* runtime);
   void run_ready();
-  void poll_io();
+  // One backend poll; waits at most until the earliest timer, and at most
+  // `cap` when given.
+  void poll_io(std::optional<std::chrono::nanoseconds> cap = std::nullopt);
   void arm_wakeup();
   static void on_wakeup(Op* op, int32_t res, uint32_t flags) noexcept;
   void drain_inbox();
