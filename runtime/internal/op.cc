@@ -1,5 +1,7 @@
 #include "runtime/internal/op.h"
 
+#include <unistd.h>
+
 #include <new>
 
 #include "runtime/internal/frame_allocator.h"
@@ -52,7 +54,11 @@ void Op::orphan() noexcept {
   }
   orphaned = true;
   if (on_complete == &Op::resume_waiter) {
-    on_complete = [](Op*, int32_t, uint32_t) noexcept {};
+    // Nobody will see the result; an accept that wins the race against the
+    // cancel must not leak the new connection.
+    on_complete = [](Op* op, int32_t res, uint32_t) noexcept {
+      if (op->code == OpCode::kAccept && res >= 0) ::close(res);
+    };
   }
   worker->backend().cancel(this);
 }
