@@ -71,7 +71,9 @@ class IoBuf {
     std::size_t size;
     std::string_view view() const noexcept { return {data, size}; }
   };
-  using Slices = absl::InlinedVector<Slice, 2>;
+  // Four inline slices: a pipelined frame usually spans a leftover partial
+  // chunk plus one or two received buffers; more spills to the heap.
+  using Slices = absl::InlinedVector<Slice, 4>;
 
   IoBuf() noexcept = default;
   IoBuf(IoBuf&& o) noexcept

@@ -75,14 +75,15 @@ std::optional<std::size_t> current_worker_index() noexcept {
 
 namespace internal {
 
+void die(std::string_view where, const Status& why) {
+  log_error("{}: {}", where, why.ToString());
+  std::abort();
+}
+
 void run_local(const RuntimeOptions& options, Task<void> entry,
                const bool* done) {
   auto worker = Worker::create(0, nullptr, options);
-  if (!worker.ok()) {
-    log_error("block_on: cannot start a worker: {}",
-              worker.status().ToString());
-    std::abort();
-  }
+  if (!worker.ok()) die("block_on: cannot start a worker", worker.status());
   (*worker)->root_group().spawn(std::move(entry));
   (*worker)->run_until([done] { return *done; });
   (*worker)->shutdown();
@@ -135,9 +136,17 @@ Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeOptions options) {
 
 Runtime::~Runtime() { shutdown(); }
 
-void Runtime::spawn_on(std::size_t worker, Task<void> task) {
-  workers_[worker % workers_.size()]->post(
+Status Runtime::spawn_on(std::size_t worker, Task<void> task) {
+  if (workers_.empty()) [[unlikely]] {
+    return absl::FailedPreconditionError("spawn_on after Runtime::shutdown");
+  }
+  if (worker >= workers_.size()) [[unlikely]] {
+    return absl::OutOfRangeError(fmt::format(
+        "spawn_on worker {}: the runtime has {}", worker, workers_.size()));
+  }
+  workers_[worker]->post(
       [t = std::move(task)]() mutable { ferry::spawn(std::move(t)); });
+  return Status();
 }
 
 Task<void> Runtime::notify_when_done(Waiter* w, Task<void> inner) {

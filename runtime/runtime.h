@@ -85,6 +85,9 @@ Task<void> block_on_entry(BlockOnState<T>* st, Task<T> task) {
   st->done = true;
 }
 
+// Logs `why` and aborts: for programming errors with no way to report them.
+[[noreturn]] void die(std::string_view where, const Status& why);
+
 // Runs `entry` on a fresh worker owned by the calling thread until `*done`,
 // then shuts the worker down. Aborts with a clear message if no backend can
 // be created.
@@ -116,16 +119,22 @@ class Runtime {
   IoBackend backend() const noexcept { return backend_; }
 
   // Thread-safe. Spawns `task` into worker `worker`'s root group.
-  void spawn_on(std::size_t worker, Task<void> task);
+  // kOutOfRange for a worker index >= size(); kFailedPrecondition after
+  // shutdown() (the task is destroyed unrun).
+  Status spawn_on(std::size_t worker, Task<void> task);
 
   // Runs `task` on worker `worker` and blocks the calling (non-worker)
-  // thread until it finishes; returns its result.
+  // thread until it finishes; returns its result. Aborts with a message if
+  // `worker` is out of range or the runtime was shut down.
   template <class T>
   T block_on(Task<T> task, std::size_t worker = 0) {
     internal::BlockOnState<T> st;
     Waiter waiter;
-    spawn_on(worker, notify_when_done(&waiter, internal::block_on_entry(
-                                                   &st, std::move(task))));
+    Status s = spawn_on(
+        worker, notify_when_done(
+                    &waiter, internal::block_on_entry(&st, std::move(task))));
+    if (!s.ok()) [[unlikely]]
+      internal::die("Runtime::block_on", s);
     std::unique_lock lock(waiter.mu);
     waiter.cv.wait(lock, [&] { return waiter.done; });
     if (st.error) std::rethrow_exception(st.error);

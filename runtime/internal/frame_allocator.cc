@@ -34,6 +34,8 @@ thread_local ThreadCache cache;
 }  // namespace
 
 void* frame_alloc(std::size_t size) {
+  if (size == 0) [[unlikely]]
+    size = 1;
 #ifndef FERRY_SANITIZER_BUILD
   if (size <= kMaxPooledSize && cache.alive) [[likely]] {
     const std::size_t c = (size - 1) / kFrameClassSize;
@@ -51,6 +53,8 @@ void* frame_alloc(std::size_t size) {
 }
 
 void frame_free(void* p, std::size_t size) noexcept {
+  if (size == 0) [[unlikely]]
+    size = 1;
 #ifndef FERRY_SANITIZER_BUILD
   if (size <= kMaxPooledSize && cache.alive) [[likely]] {
     const std::size_t c = (size - 1) / kFrameClassSize;

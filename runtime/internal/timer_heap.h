@@ -58,9 +58,18 @@ class TimerHeap {
     sift_up(last->heap_index);
   }
 
-  // Removes and returns the earliest timer if its deadline is <= now.
-  TimerNode* pop_expired(Clock::time_point now) noexcept {
-    if (heap_.empty() || heap_[0]->deadline > now) return nullptr;
+  // The sequence number the next insert gets. Passing it to pop_expired
+  // as `inserted_before` keeps timers armed while firing for a later turn.
+  uint64_t next_seq() const noexcept { return next_seq_; }
+
+  // Removes and returns the earliest timer if its deadline is <= now and it
+  // was inserted before `inserted_before`.
+  TimerNode* pop_expired(Clock::time_point now,
+                         uint64_t inserted_before = ~uint64_t{0}) noexcept {
+    if (heap_.empty() || heap_[0]->deadline > now ||
+        heap_[0]->seq >= inserted_before) {
+      return nullptr;
+    }
     TimerNode* t = heap_[0];
     remove(t);
     return t;

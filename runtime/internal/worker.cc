@@ -148,7 +148,10 @@ void Worker::poll_io(std::optional<std::chrono::nanoseconds> cap) {
   backend_->poll(timeout);
   // Then the timers that are due.
   now_ = Clock::now();
-  while (TimerNode* t = timers_.pop_expired(now_)) t->fire(t);
+  // Only timers armed before this point fire now: a task that keeps sleeping
+  // until an instant already past must not starve the loop.
+  const uint64_t armed_before = timers_.next_seq();
+  while (TimerNode* t = timers_.pop_expired(now_, armed_before)) t->fire(t);
 }
 
 void Worker::stop() {

@@ -63,7 +63,9 @@ TEST_F(RuntimeTest, SpawnOnRunsTasksOnTheTargetWorker) {
     counts[*current_worker_index()].fetch_add(1);
     co_return;
   };
-  for (int i = 0; i < 10'000; ++i) rt->spawn_on(i % 2, record(on_worker));
+  for (int i = 0; i < 10'000; ++i) {
+    ASSERT_THAT(rt->spawn_on(i % 2, record(on_worker)), IsOk());
+  }
   EXPECT_TRUE(eventually([&] {
     return on_worker[0].load() == 5000 && on_worker[1].load() == 5000;
   }));
@@ -81,10 +83,12 @@ TEST_F(RuntimeTest, WorkersSpawnOnEachOther) {
   auto ping = [](Runtime* r, std::atomic<int>* n,
                  decltype(pong) pong) -> Task<void> {
     // On worker 1: send the pong back to worker 0.
-    r->spawn_on(0, pong(n));
+    EXPECT_THAT(r->spawn_on(0, pong(n)), IsOk());
     co_return;
   };
-  for (int i = 0; i < 1000; ++i) rt->spawn_on(1, ping(r, &pongs, pong));
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_THAT(rt->spawn_on(1, ping(r, &pongs, pong)), IsOk());
+  }
   EXPECT_TRUE(eventually([&] { return pongs.load() == 1000; }));
 }
 
@@ -97,10 +101,23 @@ TEST_F(RuntimeTest, ShutdownCancelsAndDrainsSleepingTasks) {
     Status st = co_await sleep_for(1h);
     if (absl::IsCancelled(st)) c->fetch_add(1);
   };
-  for (int i = 0; i < 20; ++i) rt->spawn_on(i, sleeper(&started, &cancelled));
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_THAT(rt->spawn_on(i % 2, sleeper(&started, &cancelled)), IsOk());
+  }
   ASSERT_TRUE(eventually([&] { return started.load() == 20; }));
   rt->shutdown();  // must not wait an hour
   EXPECT_EQ(cancelled.load(), 20);
+}
+
+TEST_F(RuntimeTest, SpawnOnRejectsBadWorkersAndAStoppedRuntime) {
+  auto rt = make_runtime(2);
+  ASSERT_NE(rt, nullptr);
+  auto noop = []() -> Task<void> { co_return; };
+  EXPECT_THAT(rt->spawn_on(2, noop()),
+              testing::StatusIs(absl::StatusCode::kOutOfRange));
+  rt->shutdown();
+  EXPECT_THAT(rt->spawn_on(0, noop()),
+              testing::StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(RuntimeTest, ShardsOnePortAcrossWorkersWithReusePort) {
@@ -131,16 +148,19 @@ TEST_F(RuntimeTest, ShardsOnePortAcrossWorkersWithReusePort) {
     co_return Status();
   };
   std::atomic<uint16_t> port0{0}, port1{0};
-  rt->spawn_on(
-      0, [](auto serve, auto* served, std::atomic<uint16_t>* p) -> Task<void> {
-        (void)co_await serve(0, served, p);
-      }(serve, served, &port0));
+  ASSERT_THAT(rt->spawn_on(0,
+                           [](auto serve, auto* served,
+                              std::atomic<uint16_t>* p) -> Task<void> {
+                             (void)co_await serve(0, served, p);
+                           }(serve, served, &port0)),
+              IsOk());
   ASSERT_TRUE(eventually([&] { return port0 != 0; }));
-  rt->spawn_on(1,
-               [](auto serve, auto* served, uint16_t port,
-                  std::atomic<uint16_t>* p) -> Task<void> {
-                 (void)co_await serve(port, served, p);
-               }(serve, served, port0.load(), &port1));
+  ASSERT_THAT(rt->spawn_on(1,
+                           [](auto serve, auto* served, uint16_t port,
+                              std::atomic<uint16_t>* p) -> Task<void> {
+                             (void)co_await serve(port, served, p);
+                           }(serve, served, port0.load(), &port1)),
+              IsOk());
   ASSERT_TRUE(eventually([&] { return port1 != 0; }));
   EXPECT_EQ(port0.load(), port1.load());
 

@@ -113,6 +113,27 @@ FERRY_CO_TEST(WithTimeoutTest, NestedDeadlinesTheInnerOneWins) {
   EXPECT_THAT(r, testing::StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
+FERRY_CO_TEST(SleepTest, PastDeadlinesDoNotStarveOtherTasks) {
+  // A task sleeping until an instant already past, over and over, still
+  // lets a ready task run: timers armed while firing wait for the next turn.
+  bool other_ran = false;
+  TaskGroup g;
+  g.spawn([](bool* ran) -> Task<void> {
+    int sleeps = 0;
+    while (!*ran && sleeps < 1'000'000) {
+      co_await sleep_until(Clock::time_point{});
+      ++sleeps;
+    }
+    EXPECT_LT(sleeps, 10);
+  }(&other_ran));
+  g.spawn([](bool* ran) -> Task<void> {
+    *ran = true;
+    co_return;
+  }(&other_ran));
+  co_await g.join();
+  EXPECT_TRUE(other_ran);
+}
+
 FERRY_CO_TEST(YieldTest, LetsOtherTasksRun) {
   std::vector<int> order;
   auto step = [](std::vector<int>* o, int id) -> Task<void> {
