@@ -41,7 +41,8 @@ die() {
 }
 
 for bin in "$raw_echo" "$echo_load"; do
-  [[ -x "$bin" ]] || die "$bin not found; build the raw_echo and echo_load targets first"
+  [[ -x "$bin" ]] ||
+    die "$bin not found; build the raw_echo and echo_load targets first"
 done
 for v in seconds_per_run warmup_seconds server_cpu client_cpu; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
@@ -84,7 +85,8 @@ run_case() {
   local run="$tmp/$backend.$payload.$conns.$inflight"
   local row_prefix="| $backend | $payload | $conns | $inflight"
   local i
-  echo "bench_echo: $backend, $payload B, $conns conns x $inflight in flight" >&2
+  echo "bench_echo: $backend, $payload B, $conns conns x $inflight" \
+    "in flight" >&2
 
   FERRY_IO_BACKEND=$backend taskset -c "$server_cpu" "$raw_echo" server \
     --port 0 --threads 1 >"$run.server.out" 2>"$run.server.err" &
@@ -103,7 +105,8 @@ run_case() {
     kill -KILL "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
     server_pid=""
-    echo "$row_prefix | server did not start: ${why:-no output} | | | | |" >>"$tmp/rows"
+    echo "$row_prefix | server did not start: ${why:-no output} | | | | |" \
+      >>"$tmp/rows"
     return 1
   fi
 
@@ -133,13 +136,19 @@ run_case() {
   if ((load_status != 0)) || [[ -z "$line" ]]; then
     local why
     why=$(tail -n 1 "$run.load.err" 2>/dev/null || true)
-    echo "$row_prefix | echo_load failed (status $load_status): ${why:-no output} | | | | |" >>"$tmp/rows"
+    echo "$row_prefix | echo_load failed (status $load_status):" \
+      "${why:-no output} | | | | |" >>"$tmp/rows"
     return 1
   fi
   local qps
   qps=$(field qps "$line")
   echo "$qps" >"$tmp/qps.$backend.$payload.$conns.$inflight"
-  echo "$row_prefix | $qps | $(field p50_us "$line") | $(field p99_us "$line") | $(field p999_us "$line") | ${allocs:-?} |" >>"$tmp/rows"
+  local p50 p99 p999
+  p50=$(field p50_us "$line")
+  p99=$(field p99_us "$line")
+  p999=$(field p999_us "$line")
+  echo "$row_prefix | $qps | $p50 | $p99 | $p999 | ${allocs:-?} |" \
+    >>"$tmp/rows"
 }
 
 backends=(io_uring epoll)
@@ -156,9 +165,12 @@ for backend in "${backends[@]}"; do
   done
 done
 
-echo "Echo benchmark: raw_echo server (1 worker, CPU $server_cpu) vs echo_load (CPU $client_cpu), ${seconds_per_run} s per case after ${warmup_seconds} s warm-up."
+echo "Echo benchmark: raw_echo server (1 worker, CPU $server_cpu) vs" \
+  "echo_load (CPU $client_cpu), ${seconds_per_run} s per case after" \
+  "${warmup_seconds} s warm-up."
 echo
-echo "| backend | payload (B) | conns | inflight | qps | p50 (us) | p99 (us) | p999 (us) | allocs/msg |"
+echo "| backend | payload (B) | conns | inflight | qps | p50 (us) | p99 (us)" \
+  "| p999 (us) | allocs/msg |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 cat "$tmp/rows"
 echo
