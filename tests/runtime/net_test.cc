@@ -166,6 +166,26 @@ FERRY_CO_TEST(TcpTest, ConnectToAClosedPortFailsClearly) {
                                 HasSubstr("Connection refused"))));
 }
 
+FERRY_CO_TEST(TcpTest, ConnectGivesUpAtItsTimeout) {
+  // A listener that never accepts, with the smallest backlog: once its
+  // queue is full the kernel drops further SYNs and connects hang.
+  auto l = TcpListener::bind(SocketAddress::loopback_v4(0), {.backlog = 0});
+  FERRY_CO_ASSERT_OK(l);
+  std::vector<TcpStream> queued;
+  Status last;
+  for (int i = 0; i < 8; ++i) {
+    auto c = co_await TcpStream::connect(l->local_address(), {.timeout = 50ms});
+    if (!c.ok()) {
+      last = c.status();
+      break;
+    }
+    queued.push_back(std::move(*c));
+  }
+  EXPECT_THAT(last, StatusIs(absl::StatusCode::kDeadlineExceeded,
+                             AllOf(HasSubstr("connect to 127.0.0.1:"),
+                                   HasSubstr("deadline exceeded"))));
+}
+
 FERRY_CO_TEST(TcpTest, BindingABusyPortWithoutReusePortFails) {
   auto a =
       TcpListener::bind(SocketAddress::loopback_v4(0), {.reuse_port = false});
