@@ -34,7 +34,7 @@ class Timeout {
 
   template <class Req>
   Task<Result<Response>> call(Context& cx, Req req) {
-    if (per_call_) cx.narrow_deadline(Clock::now() + *per_call_);
+    if (per_call_) cx.narrow_deadline(clock_now() + *per_call_);
     if (!cx.deadline) return inner_.call(cx, std::move(req));
     return call_with_deadline(cx, std::move(req));
   }
@@ -44,12 +44,12 @@ class Timeout {
  private:
   template <class Req>
   Task<Result<Response>> call_with_deadline(Context& cx, Req req) {
-    const Clock::duration left = *cx.deadline - Clock::now();
+    const Clock::duration left = *cx.deadline - clock_now();
     if (left <= Clock::duration::zero()) co_return expired(cx);
     Result<Response> r =
         co_await with_timeout(inner_.call(cx, std::move(req)), left);
     if (!r.ok() && absl::IsDeadlineExceeded(r.status()) &&
-        Clock::now() >= *cx.deadline) {
+        clock_now() >= *cx.deadline) {
       co_return expired(cx);
     }
     co_return r;

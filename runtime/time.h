@@ -28,6 +28,9 @@ using Clock = internal::Clock;
 
 namespace internal {
 Clock::time_point worker_now() noexcept;
+// The worker's clock (manual under a ManualClock), or the steady clock off
+// a worker.
+Clock::time_point clock_now() noexcept;
 void worker_add_timer(TimerNode* t, Clock::time_point deadline);
 void worker_remove_timer(TimerNode* t) noexcept;
 void worker_schedule(ReadyNode* n) noexcept;
@@ -36,6 +39,10 @@ void worker_schedule(ReadyNode* n) noexcept;
 
 // The cached time of the current loop turn (refreshed every turn).
 inline Clock::time_point now() noexcept { return internal::worker_now(); }
+
+// The current time on this worker's clock: the steady clock, or the
+// ManualClock's time while one is installed. Deadlines and timers use it.
+inline Clock::time_point clock_now() noexcept { return internal::clock_now(); }
 
 // Awaitable returned by sleep_for/sleep_until. `co_await` yields OkStatus()
 // when the deadline passes, or kCancelled if the awaiting task is cancelled
@@ -99,7 +106,7 @@ inline Sleep sleep_until(Clock::time_point deadline) noexcept {
 // shorter than asked.
 template <class Rep, class Period>
 Sleep sleep_for(std::chrono::duration<Rep, Period> d) noexcept {
-  return Sleep(Clock::now() + std::chrono::duration_cast<Clock::duration>(d));
+  return Sleep(clock_now() + std::chrono::duration_cast<Clock::duration>(d));
 }
 
 // Lets every other ready task and the I/O poll run once before resuming.
@@ -189,7 +196,7 @@ Task<typename internal::TimeoutResult<T>::type> with_timeout(
   using Out = typename internal::TimeoutResult<T>::type;
   CancelSource source(co_await current_cancel_source());
   internal::DeadlineTimer timer(
-      &source, Clock::now() + std::chrono::duration_cast<Clock::duration>(d));
+      &source, clock_now() + std::chrono::duration_cast<Clock::duration>(d));
   if constexpr (std::is_void_v<T>) {
     co_await run_under(&source, std::move(task));
     if (timer.fired()) co_return internal::deadline_status(d);
@@ -204,5 +211,49 @@ Task<typename internal::TimeoutResult<T>::type> with_timeout(
     }
   }
 }
+
+// A controllable clock for tests of time-dependent behaviour: while it
+// lives, the current worker's time stands still except when `advance` moves
+// it, so timeouts, backoffs and rate windows are tested without sleeping
+// and without timing-sensitive asserts.
+//
+//   ManualClock clock;                       // on a worker
+//   auto call = with_timeout(slow(), 100ms);
+//   ... start `call` in a TaskGroup ...
+//   co_await clock.advance(100ms);           // the timeout fires now
+//
+// Real I/O still runs; only timers and clock_now() follow the manual time.
+class ManualClock {
+ public:
+  ManualClock();   // starts at the worker's current time
+  ~ManualClock();  // back to the steady clock
+  ManualClock(const ManualClock&) = delete;
+  ManualClock& operator=(const ManualClock&) = delete;
+
+  Clock::time_point now() const noexcept { return clock_now(); }
+
+  // Moves time forward by `d`; resumes the caller after every timer that
+  // became due has fired (and the tasks they woke have run to their next
+  // suspension).
+  class Advance : private internal::ReadyNode {
+   public:
+    explicit Advance(Clock::duration d) noexcept
+        : ReadyNode(&Advance::on_ready), d_(d) {}
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) noexcept;
+    void await_resume() const noexcept {}
+
+   private:
+    static void on_ready(ReadyNode* n) noexcept {
+      static_cast<Advance*>(n)->waiter_.resume();
+    }
+    Clock::duration d_;
+    std::coroutine_handle<> waiter_;
+  };
+  template <class Rep, class Period>
+  Advance advance(std::chrono::duration<Rep, Period> d) const noexcept {
+    return Advance(std::chrono::duration_cast<Clock::duration>(d));
+  }
+};
 
 }  // namespace ferry

@@ -138,20 +138,25 @@ void Worker::poll_io(std::optional<std::chrono::nanoseconds> cap) {
   // One poll: submit everything queued this turn and wait, bounded by
   // the earliest timer (zero when more work is already ready).
   std::optional<std::chrono::nanoseconds> timeout;
-  if (!ready_.empty()) {
+  if (!ready_.empty() || !after_timers_.empty()) {
     timeout = std::chrono::nanoseconds(0);
   } else if (!timers_.empty()) {
-    const auto left = timers_.earliest() - Clock::now();
-    timeout = std::max(left, Clock::duration::zero());
+    // Under a manual clock only `advance` makes timers due; no real wait
+    // brings them closer.
+    const auto left = timers_.earliest() - clock_now();
+    if (!manual_now_ || left <= Clock::duration::zero()) {
+      timeout = std::max(left, Clock::duration::zero());
+    }
   }
   if (cap && (!timeout || *timeout > *cap)) timeout = cap;
   backend_->poll(timeout);
   // Then the timers that are due.
-  now_ = Clock::now();
+  now_ = clock_now();
   // Only timers armed before this point fire now: a task that keeps sleeping
   // until an instant already past must not starve the loop.
   const uint64_t armed_before = timers_.next_seq();
   while (TimerNode* t = timers_.pop_expired(now_, armed_before)) t->fire(t);
+  while (ReadyNode* n = after_timers_.pop()) ready_.push(n);
 }
 
 void Worker::stop() {
@@ -189,6 +194,10 @@ namespace ferry {
 namespace internal {
 
 Clock::time_point worker_now() noexcept { return Worker::current()->now(); }
+Clock::time_point clock_now() noexcept {
+  Worker* w = Worker::current();
+  return w != nullptr ? w->clock_now() : Clock::now();
+}
 void worker_add_timer(TimerNode* t, Clock::time_point deadline) {
   Worker::current()->timers().insert(t, deadline);
 }
@@ -203,4 +212,17 @@ Status deadline_status(std::chrono::nanoseconds after) {
 }
 
 }  // namespace internal
+
+ManualClock::ManualClock() {
+  internal::Worker* w = internal::Worker::current();
+  w->set_manual_clock(w->clock_now());
+}
+ManualClock::~ManualClock() {
+  internal::Worker::current()->set_manual_clock(std::nullopt);
+}
+void ManualClock::Advance::await_suspend(std::coroutine_handle<> h) noexcept {
+  waiter_ = h;
+  internal::Worker::current()->advance_manual_clock(d_, this);
+}
+
 }  // namespace ferry

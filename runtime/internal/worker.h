@@ -50,6 +50,24 @@ class Worker {
   Runtime* runtime() const noexcept { return runtime_; }
   Backend& backend() noexcept { return *backend_; }
   Clock::time_point now() const noexcept { return now_; }
+
+  // The current time: the manual clock's when one is installed, else the
+  // steady clock.
+  Clock::time_point clock_now() const noexcept {
+    return manual_now_ ? *manual_now_ : Clock::now();
+  }
+  // Installs (or, with nullopt, removes) a manual clock at `start`: timers
+  // then fire only as `advance_manual_clock` moves time (tests).
+  void set_manual_clock(std::optional<Clock::time_point> start) noexcept {
+    manual_now_ = start;
+    if (start) now_ = *start;
+  }
+  // Moves the manual clock forward; `after` runs once the timers now due
+  // have fired.
+  void advance_manual_clock(Clock::duration d, ReadyNode* after) noexcept {
+    *manual_now_ += d;
+    after_timers_.push(after);
+  }
   TimerHeap& timers() noexcept { return timers_; }
   TaskGroup& root_group() noexcept { return *root_; }
 
@@ -99,6 +117,8 @@ class Worker {
   ReadyQueue ready_;
   TimerHeap timers_;
   Clock::time_point now_;
+  std::optional<Clock::time_point> manual_now_;
+  ReadyQueue after_timers_;  // advance_manual_clock waiters
   std::unique_ptr<TaskGroup> root_ = std::make_unique<TaskGroup>();
   std::size_t live_ops_ = 0;
 

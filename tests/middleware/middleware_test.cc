@@ -1,4 +1,5 @@
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "middleware/service.h"
 #include "middleware/service_fn.h"
 #include "middleware/timeout.h"
+#include "runtime/task_group.h"
 #include "tests/support/co_test.h"
 
 namespace ferry {
@@ -142,17 +144,36 @@ struct Sleeper {
   }
 };
 
+// Starts `svc.call(cx, req)` in `g`, storing the result in `*out`.
+template <class S>
+void start_call(TaskGroup& g, S& svc, Context& cx, std::string req,
+                std::optional<Result<std::string>>* out) {
+  g.spawn([](S* s, Context* c, std::string r,
+             std::optional<Result<std::string>>* o) -> Task<void> {
+    o->emplace(co_await s->call(*c, std::move(r)));
+  }(&svc, &cx, std::move(req), out));
+}
+
 FERRY_CO_TEST(TimeoutTest, CancelsAndAwaitsTheInnerCallAtTheDeadline) {
+  ManualClock clock;
   bool cancelled = false;
   auto svc = ServiceBuilder()
-                 .layer(TimeoutLayer(10ms))
+                 .layer(TimeoutLayer(100ms))
                  .service(Sleeper{std::chrono::hours(1), &cancelled});
   Context cx;
   cx.method = "Echo";
-  Result<std::string> r = co_await svc.call(cx, "x");
-  EXPECT_THAT(r, StatusIs(absl::StatusCode::kDeadlineExceeded,
-                          HasSubstr("Echo: deadline exceeded")));
+  std::optional<Result<std::string>> r;
+  TaskGroup g;
+  start_call(g, svc, cx, "x", &r);
+  co_await yield_now();
+  co_await clock.advance(99ms);
+  EXPECT_FALSE(r.has_value());
+  co_await clock.advance(1ms);
+  FERRY_CO_ASSERT_TRUE(r.has_value());
+  EXPECT_THAT(*r, StatusIs(absl::StatusCode::kDeadlineExceeded,
+                           HasSubstr("Echo: deadline exceeded")));
   EXPECT_TRUE(cancelled);  // the inner call finished before we returned
+  co_await g.join();
 }
 
 FERRY_CO_TEST(TimeoutTest, PassesResultsThroughInTime) {
@@ -167,17 +188,24 @@ FERRY_CO_TEST(TimeoutTest, PassesResultsThroughInTime) {
 }
 
 FERRY_CO_TEST(TimeoutTest, TheTighterOfContextDeadlineAndPerCallWins) {
+  ManualClock clock;
   bool cancelled = false;
   auto svc = ServiceBuilder()
                  .layer(TimeoutLayer(1h))
                  .service(Sleeper{std::chrono::hours(1), &cancelled});
   Context cx;
-  cx.deadline = Clock::now() + 10ms;  // propagated from the caller
+  cx.deadline = clock.now() + 10ms;  // propagated from the caller
   const auto propagated = *cx.deadline;
-  EXPECT_THAT(co_await svc.call(cx, "x"),
-              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  std::optional<Result<std::string>> r;
+  TaskGroup g;
+  start_call(g, svc, cx, "x", &r);
+  co_await yield_now();
+  co_await clock.advance(10ms);
+  FERRY_CO_ASSERT_TRUE(r.has_value());
+  EXPECT_THAT(*r, StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(*cx.deadline, propagated);  // the 1 h timeout did not widen it
   EXPECT_TRUE(cancelled);
+  co_await g.join();
 }
 
 FERRY_CO_TEST(TimeoutTest, AnExpiredDeadlineFailsWithoutCallingInner) {
@@ -187,7 +215,7 @@ FERRY_CO_TEST(TimeoutTest, AnExpiredDeadlineFailsWithoutCallingInner) {
                  .layer(TimeoutLayer())
                  .service(Sleeper{std::chrono::hours(1), &cancelled, &seen});
   Context cx;
-  cx.deadline = Clock::now() - 1ms;
+  cx.deadline = clock_now() - 1ms;
   EXPECT_THAT(co_await svc.call(cx, "x"),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(seen, nullptr);

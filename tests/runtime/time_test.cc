@@ -1,6 +1,7 @@
 #include "runtime/time.h"
 
 #include <chrono>
+#include <optional>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -132,6 +133,43 @@ FERRY_CO_TEST(SleepTest, PastDeadlinesDoNotStarveOtherTasks) {
   }(&other_ran));
   co_await g.join();
   EXPECT_TRUE(other_ran);
+}
+
+FERRY_CO_TEST(ManualClockTest, TimersFireOnlyWhenTimeIsAdvanced) {
+  ManualClock clock;
+  const auto start = clock.now();
+  std::vector<int> woke;
+  TaskGroup g;
+  g.spawn(sleep_and_record(std::chrono::hours(1), 2, &woke));
+  g.spawn(sleep_and_record(std::chrono::minutes(1), 1, &woke));
+  co_await yield_now();
+  co_await clock.advance(std::chrono::seconds(59));
+  EXPECT_TRUE(woke.empty());
+  co_await clock.advance(std::chrono::seconds(1));
+  EXPECT_EQ(woke, (std::vector<int>{1}));
+  co_await clock.advance(std::chrono::hours(1));
+  EXPECT_EQ(woke, (std::vector<int>{1, 2}));
+  EXPECT_EQ(clock.now() - start,
+            std::chrono::hours(1) + std::chrono::minutes(1));
+  co_await g.join();
+}
+
+FERRY_CO_TEST(ManualClockTest, DrivesWithTimeoutWithoutWaiting) {
+  ManualClock clock;
+  std::optional<Result<int>> result;
+  TaskGroup g;
+  g.spawn([](std::optional<Result<int>>* out) -> Task<void> {
+    out->emplace(co_await with_timeout(slow_value(std::chrono::hours(1)),
+                                       std::chrono::milliseconds(100)));
+  }(&result));
+  co_await yield_now();
+  co_await clock.advance(99ms);
+  EXPECT_FALSE(result.has_value());
+  co_await clock.advance(1ms);
+  // The deadline fired, the 1 h sleep was cancelled and awaited.
+  FERRY_CO_ASSERT_TRUE(result.has_value());
+  EXPECT_THAT(*result, testing::StatusIs(absl::StatusCode::kDeadlineExceeded));
+  co_await g.join();
 }
 
 FERRY_CO_TEST(YieldTest, LetsOtherTasksRun) {
