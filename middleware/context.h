@@ -85,6 +85,10 @@ struct Context {
   std::string_view callee;
   SocketAddress peer;
   std::optional<internal::Clock::time_point> deadline;
+  // Safe to send more than once (IDL-marked idempotent, or set by the
+  // caller): Retry and BackupRequest only repeat such calls unless
+  // configured otherwise.
+  bool idempotent = false;
   Metadata request_metadata;
   Metadata response_metadata;
   CallStats stats;
