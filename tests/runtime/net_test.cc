@@ -15,6 +15,7 @@
 #include "runtime/task_group.h"
 #include "runtime/time.h"
 #include "tests/support/co_test.h"
+#include "tests/support/tcp_pair.h"
 
 namespace ferry {
 namespace {
@@ -134,20 +135,18 @@ FERRY_CO_TEST(TcpTest, ReadExactKeepsTheSurplusForTheNextRead) {
 }
 
 FERRY_CO_TEST(TcpTest, ReadReturnsEmptyAtEndOfStream) {
-  auto listener = TcpListener::bind(SocketAddress::loopback_v4(0));
-  FERRY_CO_ASSERT_OK(listener);
-  auto client = co_await TcpStream::connect(listener->local_address());
-  FERRY_CO_ASSERT_OK(client);
-  auto server_side = co_await listener->accept();
-  FERRY_CO_ASSERT_OK(server_side);
-  FERRY_CO_ASSERT_OK(co_await client->write(IoBuf::copy_from("bye")));
-  FERRY_CO_ASSERT_OK(client->shutdown_write());
-  auto all = co_await server_side->read_exact(3);
+  auto pair = co_await testing::connected_pair();
+  FERRY_CO_ASSERT_OK(pair);
+  TcpStream client = std::move(pair->client);
+  TcpStream server_side = std::move(pair->server);
+  FERRY_CO_ASSERT_OK(co_await client.write(IoBuf::copy_from("bye")));
+  FERRY_CO_ASSERT_OK(client.shutdown_write());
+  auto all = co_await server_side.read_exact(3);
   EXPECT_EQ(all->to_string(), "bye");
-  auto eof = co_await server_side->read();
+  auto eof = co_await server_side.read();
   FERRY_CO_ASSERT_OK(eof);
   EXPECT_TRUE(eof->empty());
-  auto short_read = co_await server_side->read_exact(1);
+  auto short_read = co_await server_side.read_exact(1);
   EXPECT_THAT(short_read, StatusIs(absl::StatusCode::kUnavailable,
                                    HasSubstr("peer closed after 0 of 1")));
 }
@@ -197,18 +196,16 @@ FERRY_CO_TEST(TcpTest, BindingABusyPortWithoutReusePortFails) {
 }
 
 FERRY_CO_TEST(TcpTest, CancellingAPendingReadLosesNoData) {
-  auto listener = TcpListener::bind(SocketAddress::loopback_v4(0));
-  FERRY_CO_ASSERT_OK(listener);
-  auto client = co_await TcpStream::connect(listener->local_address());
-  FERRY_CO_ASSERT_OK(client);
-  auto peer = co_await listener->accept();
-  FERRY_CO_ASSERT_OK(peer);
+  auto pair = co_await testing::connected_pair();
+  FERRY_CO_ASSERT_OK(pair);
+  TcpStream client = std::move(pair->client);
+  TcpStream peer = std::move(pair->server);
   // Nothing to read: the read is cancelled by the deadline.
-  Result<IoBuf> r = co_await with_timeout(client->read(), 20ms);
+  Result<IoBuf> r = co_await with_timeout(client.read(), 20ms);
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kDeadlineExceeded));
   // The stream still works and nothing sent afterwards is lost.
-  FERRY_CO_ASSERT_OK(co_await peer->write(IoBuf::copy_from("after")));
-  auto got = co_await client->read_exact(5);
+  FERRY_CO_ASSERT_OK(co_await peer.write(IoBuf::copy_from("after")));
+  auto got = co_await client.read_exact(5);
   FERRY_CO_ASSERT_OK(got);
   EXPECT_EQ(got->to_string(), "after");
 }
@@ -231,23 +228,21 @@ Task<void> read_forever(TcpStream* s, bool* finished) {
 
 FERRY_CO_TEST(TcpTest, DestroyingATaskMidReadReleasesEverything) {
   internal::Worker* w = internal::Worker::current();
-  auto listener = TcpListener::bind(SocketAddress::loopback_v4(0));
-  FERRY_CO_ASSERT_OK(listener);
-  auto client = co_await TcpStream::connect(listener->local_address());
-  FERRY_CO_ASSERT_OK(client);
-  auto peer = co_await listener->accept();
-  FERRY_CO_ASSERT_OK(peer);
+  auto pair = co_await testing::connected_pair();
+  FERRY_CO_ASSERT_OK(pair);
+  TcpStream client = std::move(pair->client);
+  TcpStream peer = std::move(pair->server);
   bool finished = false;
   {
     TaskGroup g;
-    g.spawn(read_forever(&*client, &finished));
+    g.spawn(read_forever(&client, &finished));
     co_await yield_now();
     co_await yield_now();
   }  // the reading frame is destroyed while its read is pending
   EXPECT_FALSE(finished);
   // The stream itself survives and keeps its data.
-  FERRY_CO_ASSERT_OK(co_await peer->write(IoBuf::copy_from("still here")));
-  auto got = co_await client->read_exact(10);
+  FERRY_CO_ASSERT_OK(co_await peer.write(IoBuf::copy_from("still here")));
+  auto got = co_await client.read_exact(10);
   FERRY_CO_ASSERT_OK(got);
   EXPECT_EQ(got->to_string(), "still here");
   const std::size_t ops_before = w->live_ops();
@@ -256,7 +251,7 @@ FERRY_CO_TEST(TcpTest, DestroyingATaskMidReadReleasesEverything) {
     auto owner = [](TcpStream s) -> Task<void> {
       (void)co_await s.read();  // frame and stream die together
     };
-    g.spawn(owner(std::move(*client)));
+    g.spawn(owner(std::move(client)));
     co_await yield_now();
     co_await yield_now();
   }
@@ -269,12 +264,10 @@ FERRY_CO_TEST(TcpTest, DestroyingATaskMidReadReleasesEverything) {
 
 FERRY_CO_TEST(TcpTest, DestroyingATaskMidWriteReleasesTheBuffer) {
   internal::Worker* w = internal::Worker::current();
-  auto listener = TcpListener::bind(SocketAddress::loopback_v4(0));
-  FERRY_CO_ASSERT_OK(listener);
-  auto client = co_await TcpStream::connect(listener->local_address());
-  FERRY_CO_ASSERT_OK(client);
-  auto peer = co_await listener->accept();  // never reads
-  FERRY_CO_ASSERT_OK(peer);
+  auto pair = co_await testing::connected_pair();
+  FERRY_CO_ASSERT_OK(pair);
+  TcpStream client = std::move(pair->client);
+  TcpStream peer = std::move(pair->server);  // never reads
   const std::size_t ops_before = w->live_ops();
   bool finished = false;
   {
@@ -283,7 +276,7 @@ FERRY_CO_TEST(TcpTest, DestroyingATaskMidWriteReleasesTheBuffer) {
       (void)co_await s->write(IoBuf::copy_from(pattern(64 << 20)));
       *done = true;
     };
-    g.spawn(writer(&*client, &finished));
+    g.spawn(writer(&client, &finished));
     for (int i = 0; i < 5; ++i) co_await sleep_for(1ms);
   }  // the 64 MiB send is still in flight: its op keeps the buffer
   EXPECT_FALSE(finished);
@@ -296,12 +289,10 @@ FERRY_CO_TEST(TcpTest, DestroyingATaskMidWriteReleasesTheBuffer) {
 FERRY_CO_TEST(TcpTest, PeerResetMidWriteFailsOnlyThatConnection) {
   auto server = EchoServer::start();
   FERRY_CO_ASSERT_OK(server);
-  auto listener = TcpListener::bind(SocketAddress::loopback_v4(0));
-  FERRY_CO_ASSERT_OK(listener);
-  auto victim = co_await TcpStream::connect(listener->local_address());
-  FERRY_CO_ASSERT_OK(victim);
-  auto rude_peer = co_await listener->accept();
-  FERRY_CO_ASSERT_OK(rude_peer);
+  auto pair = co_await testing::connected_pair();
+  FERRY_CO_ASSERT_OK(pair);
+  TcpStream victim = std::move(pair->client);
+  TcpStream rude_peer = std::move(pair->server);
   // A healthy connection to the echo server, in use across the reset.
   auto healthy = co_await TcpStream::connect((*server)->address());
   FERRY_CO_ASSERT_OK(healthy);
@@ -321,7 +312,7 @@ FERRY_CO_TEST(TcpTest, PeerResetMidWriteFailsOnlyThatConnection) {
     co_await s->close();
   };
   auto [write_status, unused] =
-      co_await when_all(write_until_error(&*victim), reset_soon(&*rude_peer));
+      co_await when_all(write_until_error(&victim), reset_soon(&rude_peer));
   (void)unused;
   EXPECT_THAT(write_status,
               StatusIs(absl::StatusCode::kUnavailable,

@@ -13,6 +13,7 @@
 #include "runtime/net.h"
 #include "runtime/task_group.h"
 #include "tests/support/co_test.h"
+#include "tests/support/tcp_pair.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -48,25 +49,22 @@ Task<Status> ping_pong(TcpStream& c, const IoBuf& msg, int rounds) {
 
 #ifndef FERRY_SANITIZER_BUILD
 FERRY_CO_TEST(SteadyStateAllocTest, EchoAllocatesNothingPerMessageOnceWarm) {
-  auto listener = TcpListener::bind(SocketAddress::loopback_v4(0));
-  FERRY_CO_ASSERT_OK(listener);
-  auto client = co_await TcpStream::connect(listener->local_address());
-  FERRY_CO_ASSERT_OK(client);
-  auto accepted = co_await listener->accept();
-  FERRY_CO_ASSERT_OK(accepted);
+  auto pair = co_await testing::connected_pair();
+  FERRY_CO_ASSERT_OK(pair);
+  TcpStream client = std::move(pair->client);
   TaskGroup server;
-  server.spawn(echo(std::move(*accepted)));
+  server.spawn(echo(std::move(pair->server)));
   const IoBuf msg = IoBuf::copy_from(std::string(32, 'x'));
 
-  FERRY_CO_ASSERT_OK(co_await ping_pong(*client, msg, 2000));  // warm-up
+  FERRY_CO_ASSERT_OK(co_await ping_pong(client, msg, 2000));  // warm-up
   const long before = g_allocations.load();
   constexpr int kMessages = 20000;
-  FERRY_CO_ASSERT_OK(co_await ping_pong(*client, msg, kMessages));
+  FERRY_CO_ASSERT_OK(co_await ping_pong(client, msg, kMessages));
   const long allocations = g_allocations.load() - before;
   ::testing::Test::RecordProperty("allocations", static_cast<int>(allocations));
   EXPECT_EQ(allocations, 0)
       << allocations << " allocations for " << kMessages << " echoed messages";
-  co_await client->close();
+  co_await client.close();
   server.cancel();
   co_await server.join();
 }
