@@ -232,9 +232,11 @@ class ManualClock {
 
   Clock::time_point now() const noexcept { return clock_now(); }
 
-  // Moves time forward by `d`; resumes the caller after every timer that
-  // became due has fired (and the tasks they woke have run to their next
-  // suspension).
+  // Moves time forward by `d`, stopping at every timer deadline on the way:
+  // each timer fires at its own time and the tasks it wakes run (to their
+  // next suspension) before time moves on. Resumes the caller at now + d.
+  // Spawned tasks start on the next loop turn: `co_await yield_now()` after
+  // spawning, before advancing, so they have armed their timers.
   class Advance : private internal::ReadyNode {
    public:
     explicit Advance(Clock::duration d) noexcept

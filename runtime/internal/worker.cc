@@ -151,12 +151,24 @@ void Worker::poll_io(std::optional<std::chrono::nanoseconds> cap) {
   if (cap && (!timeout || *timeout > *cap)) timeout = cap;
   backend_->poll(timeout);
   // Then the timers that are due.
+  bool advance_done = true;
+  if (manual_now_ && !after_timers_.empty()) {
+    // Step to the next deadline within the target, or to the target.
+    Clock::time_point next = manual_target_;
+    if (!timers_.empty() && timers_.earliest() < next) {
+      next = std::max(timers_.earliest(), *manual_now_);
+      advance_done = false;
+    }
+    manual_now_ = next;
+  }
   now_ = clock_now();
   // Only timers armed before this point fire now: a task that keeps sleeping
   // until an instant already past must not starve the loop.
   const uint64_t armed_before = timers_.next_seq();
   while (TimerNode* t = timers_.pop_expired(now_, armed_before)) t->fire(t);
-  while (ReadyNode* n = after_timers_.pop()) ready_.push(n);
+  if (advance_done) {
+    while (ReadyNode* n = after_timers_.pop()) ready_.push(n);
+  }
 }
 
 void Worker::stop() {

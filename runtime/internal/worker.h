@@ -62,10 +62,11 @@ class Worker {
     manual_now_ = start;
     if (start) now_ = *start;
   }
-  // Moves the manual clock forward; `after` runs once the timers now due
-  // have fired.
+  // Moves the manual clock forward by `d`, stopping at each timer deadline
+  // on the way (so a timer fires at its own time and the tasks it wakes run
+  // before time moves on); `after` runs once the target is reached.
   void advance_manual_clock(Clock::duration d, ReadyNode* after) noexcept {
-    *manual_now_ += d;
+    manual_target_ = *manual_now_ + d;
     after_timers_.push(after);
   }
   TimerHeap& timers() noexcept { return timers_; }
@@ -118,6 +119,7 @@ class Worker {
   TimerHeap timers_;
   Clock::time_point now_;
   std::optional<Clock::time_point> manual_now_;
+  Clock::time_point manual_target_{};
   ReadyQueue after_timers_;  // advance_manual_clock waiters
   std::unique_ptr<TaskGroup> root_ = std::make_unique<TaskGroup>();
   std::size_t live_ops_ = 0;

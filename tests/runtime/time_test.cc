@@ -154,6 +154,27 @@ FERRY_CO_TEST(ManualClockTest, TimersFireOnlyWhenTimeIsAdvanced) {
   co_await g.join();
 }
 
+FERRY_CO_TEST(ManualClockTest, AdvanceStopsAtEachDeadlineOnTheWay) {
+  ManualClock clock;
+  const auto start = clock.now();
+  std::vector<Clock::duration> woke_at;
+  auto sleeper = [](ManualClock* c, Clock::time_point t0,
+                    std::chrono::seconds d,
+                    std::vector<Clock::duration>* out) -> Task<void> {
+    co_await sleep_for(d);
+    out->push_back(c->now() - t0);
+  };
+  TaskGroup g;
+  g.spawn(sleeper(&clock, start, std::chrono::seconds(2), &woke_at));
+  g.spawn(sleeper(&clock, start, std::chrono::seconds(1), &woke_at));
+  co_await yield_now();
+  co_await clock.advance(std::chrono::seconds(3));
+  EXPECT_EQ(woke_at, (std::vector<Clock::duration>{std::chrono::seconds(1),
+                                                   std::chrono::seconds(2)}));
+  EXPECT_EQ(clock.now() - start, std::chrono::seconds(3));
+  co_await g.join();
+}
+
 FERRY_CO_TEST(ManualClockTest, DrivesWithTimeoutWithoutWaiting) {
   ManualClock clock;
   std::optional<Result<int>> result;
