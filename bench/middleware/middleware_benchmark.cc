@@ -9,6 +9,8 @@
 
 #include "middleware/box_service.h"
 #include "middleware/builder.h"
+#include "middleware/circuit_breaker.h"
+#include "middleware/retry.h"
 #include "middleware/timeout.h"
 #include "runtime/runtime.h"
 
@@ -52,8 +54,11 @@ auto add_pass_through(Builder b) {
 }
 
 template <class S>
-Task<void> call_loop(benchmark::State& state, S& svc) {
+Task<void> call_loop(benchmark::State& state, S& svc, bool idempotent) {
   Context cx;
+  cx.method = "Echo";
+  cx.peer = SocketAddress::loopback_v4(9000);
+  cx.idempotent = idempotent;
   int x = 0;
   const long before = allocations();
   for (auto _ : state) {
@@ -67,8 +72,8 @@ Task<void> call_loop(benchmark::State& state, S& svc) {
 }
 
 template <class S>
-void run(benchmark::State& state, S svc) {
-  block_on(call_loop(state, svc));
+void run(benchmark::State& state, S svc, bool idempotent = false) {
+  block_on(call_loop(state, svc, idempotent));
 }
 
 void BM_Stack_Bare(benchmark::State& state) { run(state, AddOne{}); }
@@ -90,6 +95,20 @@ void BM_Stack_Timeout(benchmark::State& state) {
                  .service(AddOne{}));
 }
 BENCHMARK(BM_Stack_Timeout);
+
+// The default client stack, not tripping: a per-call timeout, retries
+// (the call is idempotent, so Retry takes its retrying path) and a circuit
+// breaker keyed by method and peer.
+void BM_Stack_DefaultClient(benchmark::State& state) {
+  run(state,
+      ServiceBuilder()
+          .layer(TimeoutLayer(std::chrono::seconds(10)))
+          .layer(RetryLayer(RetryPolicy{}))
+          .layer(CircuitBreakerLayer(CircuitBreakerPolicy{}))
+          .service(AddOne{}),
+      /*idempotent=*/true);
+}
+BENCHMARK(BM_Stack_DefaultClient);
 
 // Type erasure: one indirect call per call.
 void BM_Stack_Boxed(benchmark::State& state) {
