@@ -30,6 +30,7 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 namespace ferry {
 namespace {
 
+#ifndef FERRY_SANITIZER_BUILD
 Task<void> echo(TcpStream s) {
   for (;;) {
     Result<IoBuf> data = co_await s.read();
@@ -47,7 +48,6 @@ Task<Status> ping_pong(TcpStream& c, const IoBuf& msg, int rounds) {
   co_return Status();
 }
 
-#ifndef FERRY_SANITIZER_BUILD
 FERRY_CO_TEST(SteadyStateAllocTest, EchoAllocatesNothingPerMessageOnceWarm) {
   auto pair = co_await testing::connected_pair();
   FERRY_CO_ASSERT_OK(pair);
@@ -67,6 +67,10 @@ FERRY_CO_TEST(SteadyStateAllocTest, EchoAllocatesNothingPerMessageOnceWarm) {
   co_await client.close();
   server.cancel();
   co_await server.join();
+}
+#else
+TEST(SteadyStateAllocTest, EchoAllocatesNothingPerMessageOnceWarm) {
+  GTEST_SKIP() << "sanitizer builds bypass the recycling allocators";
 }
 #endif
 
