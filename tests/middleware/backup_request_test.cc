@@ -14,9 +14,15 @@
 #include "middleware/service.h"
 #include "runtime/task_group.h"
 #include "tests/support/co_test.h"
+#include "tests/support/middleware_script.h"
 
 namespace ferry {
 namespace {
+
+using testing::Script;
+using testing::Scripted;
+using testing::start_call;
+using testing::Step;
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
@@ -27,58 +33,8 @@ constexpr auto kOk = absl::StatusCode::kOk;
 constexpr auto kUnavailable = absl::StatusCode::kUnavailable;
 constexpr auto kInternal = absl::StatusCode::kInternal;
 
-// One scripted outcome: after `delay` (none when zero), `code`.
-struct Step {
-  absl::StatusCode code = kOk;
-  Clock::duration delay{};
-};
-
-struct Script {
-  std::vector<Step> steps;  // one per call, in order; then kOk at once
-  int calls = 0;
-  int live = 0;  // calls started and not finished
-  int cancelled = 0;
-  std::vector<Clock::time_point> started;
-};
-
-// Call n (1-based) answers "<req>#n" or fails with "attempt n".
-struct Scripted {
-  using Response = std::string;
-  Script* script;
-  Task<Result<std::string>> call(Context& cx, std::string req) {
-    const int n = ++script->calls;
-    ++script->live;
-    script->started.push_back(clock_now());
-    const Step step = static_cast<size_t>(n) <= script->steps.size()
-                          ? script->steps[n - 1]
-                          : Step{};
-    cx.response_metadata.add("attempt", std::to_string(n));
-    Status s;
-    if (step.delay > Clock::duration::zero())
-      s = co_await sleep_for(step.delay);
-    --script->live;
-    if (!s.ok()) {
-      ++script->cancelled;
-      co_return s;
-    }
-    if (step.code != kOk) {
-      co_return Status(step.code, fmt::format("attempt {}", n));
-    }
-    co_return fmt::format("{}#{}", req, n);
-  }
-};
-
 static_assert(Service<BackupRequest<Scripted>, std::string>);
 static_assert(Layer<BackupRequestLayer, Scripted>);
-
-template <class S>
-void start_call(TaskGroup& g, S& svc, Context& cx, std::string req,
-                std::optional<Result<std::string>>* out) {
-  g.spawn([](S* s, Context* c, std::string r,
-             std::optional<Result<std::string>>* o) -> Task<void> {
-    o->emplace(co_await s->call(*c, std::move(r)));
-  }(&svc, &cx, std::move(req), out));
-}
 
 FERRY_CO_TEST(BackupRequestTest, TheBackupStartsOnlyAfterTheDelay) {
   ManualClock clock;

@@ -12,9 +12,12 @@
 #include "runtime/task_group.h"
 #include "runtime/time.h"
 #include "tests/support/co_test.h"
+#include "tests/support/middleware_script.h"
 
 namespace ferry {
 namespace {
+
+using testing::start_call;
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
@@ -71,16 +74,6 @@ Task<void> calls(S& svc, Context& cx, Backend& b, Status status, int n) {
   b.next = std::move(status);
   for (int i = 0; i < n; ++i) (void)co_await svc.call(cx, "x");
   b.next = Status();
-}
-
-// Starts `svc.call(cx, req)` in `g`, storing the result in `*out`.
-template <class S>
-void start_call(TaskGroup& g, S& svc, Context& cx,
-                std::optional<Result<std::string>>* out) {
-  g.spawn([](S* s, Context* c,
-             std::optional<Result<std::string>>* o) -> Task<void> {
-    o->emplace(co_await s->call(*c, "probe"));
-  }(&svc, &cx, out));
 }
 
 // Opens the breaker of `cx`'s key with min_requests failures.
@@ -155,7 +148,7 @@ FERRY_CO_TEST(CircuitBreakerTest, HalfOpenLetsExactlyTheProbeThrough) {
   b.nap = 1ms;
   std::optional<Result<std::string>> probe;
   TaskGroup g;
-  start_call(g, svc, cx, &probe);
+  start_call(g, svc, cx, std::string("probe"), &probe);
   co_await yield_now();
   EXPECT_EQ(b.calls, 5);  // the probe reached the backend
   Context other = echo_cx();
@@ -186,8 +179,8 @@ FERRY_CO_TEST(CircuitBreakerTest, HalfOpenAllowsTheConfiguredProbeCount) {
   b.nap = 1ms;
   std::optional<Result<std::string>> p1, p2;
   TaskGroup g;
-  start_call(g, svc, cx, &p1);
-  start_call(g, svc, cx, &p2);
+  start_call(g, svc, cx, std::string("probe"), &p1);
+  start_call(g, svc, cx, std::string("probe"), &p2);
   co_await yield_now();
   EXPECT_EQ(b.calls, 6);
   EXPECT_THAT(co_await svc.call(cx, "x"), StatusIs(Code::kUnavailable));
@@ -265,7 +258,7 @@ FERRY_CO_TEST(CircuitBreakerTest, ACancelledProbeFreesItsSlot) {
   std::optional<Result<std::string>> probe;
   {
     TaskGroup g;
-    start_call(g, svc, cx, &probe);
+    start_call(g, svc, cx, std::string("probe"), &probe);
     co_await yield_now();
     g.cancel();
     co_await g.join();
@@ -274,7 +267,7 @@ FERRY_CO_TEST(CircuitBreakerTest, ACancelledProbeFreesItsSlot) {
   EXPECT_EQ(svc.state("Echo", cx.peer), CircuitState::kHalfOpen);
   {
     TaskGroup g;  // destroyed with the probe still running
-    start_call(g, svc, cx, &probe);
+    start_call(g, svc, cx, std::string("probe"), &probe);
     co_await yield_now();
   }
   EXPECT_EQ(svc.state("Echo", cx.peer), CircuitState::kHalfOpen);
@@ -351,7 +344,7 @@ FERRY_CO_TEST(CircuitBreakerTest, CancelledNeverCounts) {
   b.nap = 1h;
   std::optional<Result<std::string>> r;
   TaskGroup g;
-  start_call(g, svc, cx, &r);
+  start_call(g, svc, cx, std::string("probe"), &r);
   co_await yield_now();
   g.cancel();
   co_await g.join();

@@ -14,9 +14,12 @@
 #include "runtime/task_group.h"
 #include "runtime/time.h"
 #include "tests/support/co_test.h"
+#include "tests/support/middleware_script.h"
 
 namespace ferry {
 namespace {
+
+using testing::start_call;
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
@@ -57,15 +60,6 @@ Context echo_cx() {
   return cx;
 }
 
-template <class S>
-void start_call(TaskGroup& g, S& svc, Context& cx,
-                std::optional<Result<std::string>>* out) {
-  g.spawn([](S* s, Context* c,
-             std::optional<Result<std::string>>* o) -> Task<void> {
-    o->emplace(co_await s->call(*c, "x"));
-  }(&svc, &cx, out));
-}
-
 // --- ConcurrencyLimit ------------------------------------------------------
 
 FERRY_CO_TEST(ConcurrencyLimitTest, RejectsTheCallBeyondMax) {
@@ -75,8 +69,8 @@ FERRY_CO_TEST(ConcurrencyLimitTest, RejectsTheCallBeyondMax) {
   Context cx = echo_cx();
   std::optional<Result<std::string>> r1, r2;
   TaskGroup g;
-  start_call(g, svc, cx, &r1);
-  start_call(g, svc, cx, &r2);
+  start_call(g, svc, cx, std::string("x"), &r1);
+  start_call(g, svc, cx, std::string("x"), &r2);
   co_await yield_now();
   EXPECT_EQ(svc.in_flight(), 2u);
   EXPECT_THAT(co_await svc.call(cx, "x"),
@@ -97,17 +91,18 @@ FERRY_CO_TEST(ConcurrencyLimitTest, RecoversWhenOneFinishes) {
   Context cx = echo_cx();
   std::optional<Result<std::string>> r1, r2, r3;
   TaskGroup g;
-  start_call(g, svc, cx, &r1);
+  start_call(g, svc, cx, std::string("x"), &r1);
   co_await yield_now();
   co_await clock.advance(5ms);
-  start_call(g, svc, cx, &r2);  // finishes 5 ms after r1
+  start_call(g, svc, cx, std::string("x"), &r2);  // finishes 5 ms after r1
   co_await yield_now();
   EXPECT_THAT(co_await svc.call(cx, "x"), StatusIs(Code::kResourceExhausted));
   co_await clock.advance(5ms);
   EXPECT_THAT(r1, Optional(IsOkAndHolds("x")));
   EXPECT_FALSE(r2.has_value());
   EXPECT_EQ(svc.in_flight(), 1u);
-  start_call(g, svc, cx, &r3);  // the freed slot is usable again
+  start_call(g, svc, cx, std::string("x"),
+             &r3);  // the freed slot is usable again
   co_await yield_now();
   EXPECT_EQ(svc.in_flight(), 2u);
   EXPECT_EQ(b.calls, 3);
@@ -124,7 +119,7 @@ FERRY_CO_TEST(ConcurrencyLimitTest, RecoversAfterACancelledCall) {
   Context cx = echo_cx();
   std::optional<Result<std::string>> r;
   TaskGroup g;
-  start_call(g, svc, cx, &r);
+  start_call(g, svc, cx, std::string("x"), &r);
   co_await yield_now();
   EXPECT_EQ(svc.in_flight(), 1u);
   g.cancel();
@@ -143,7 +138,7 @@ FERRY_CO_TEST(ConcurrencyLimitTest, RecoversAfterTheCallingTaskIsDestroyed) {
   std::optional<Result<std::string>> r;
   {
     TaskGroup g;  // destroyed with the call suspended inside the backend
-    start_call(g, svc, cx, &r);
+    start_call(g, svc, cx, std::string("x"), &r);
     co_await yield_now();
     EXPECT_EQ(svc.in_flight(), 1u);
   }
@@ -266,8 +261,8 @@ FERRY_CO_TEST(ConcurrencyAndRateLimitTest, ComposeWithTheCircuitBreaker) {
   b.nap = 10ms;
   std::optional<Result<std::string>> r1, r2;
   TaskGroup g;
-  start_call(g, svc, cx, &r1);
-  start_call(g, svc, cx, &r2);
+  start_call(g, svc, cx, std::string("x"), &r1);
+  start_call(g, svc, cx, std::string("x"), &r2);
   co_await yield_now();
   EXPECT_THAT(co_await svc.call(cx, "x"),
               StatusIs(Code::kResourceExhausted, HasSubstr("concurrency")));

@@ -13,9 +13,12 @@
 #include "middleware/timeout.h"
 #include "runtime/task_group.h"
 #include "tests/support/co_test.h"
+#include "tests/support/middleware_script.h"
 
 namespace ferry {
 namespace {
+
+using testing::start_call;
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
@@ -143,16 +146,6 @@ struct Sleeper {
     co_return req;
   }
 };
-
-// Starts `svc.call(cx, req)` in `g`, storing the result in `*out`.
-template <class S>
-void start_call(TaskGroup& g, S& svc, Context& cx, std::string req,
-                std::optional<Result<std::string>>* out) {
-  g.spawn([](S* s, Context* c, std::string r,
-             std::optional<Result<std::string>>* o) -> Task<void> {
-    o->emplace(co_await s->call(*c, std::move(r)));
-  }(&svc, &cx, std::move(req), out));
-}
 
 FERRY_CO_TEST(TimeoutTest, CancelsAndAwaitsTheInnerCallAtTheDeadline) {
   ManualClock clock;

@@ -16,9 +16,15 @@
 #include "middleware/timeout.h"
 #include "runtime/task_group.h"
 #include "tests/support/co_test.h"
+#include "tests/support/middleware_script.h"
 
 namespace ferry {
 namespace {
+
+using testing::Script;
+using testing::Scripted;
+using testing::start_call;
+using testing::Step;
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
@@ -29,49 +35,6 @@ using testing::StatusIs;
 
 constexpr auto kOk = absl::StatusCode::kOk;
 constexpr auto kUnavailable = absl::StatusCode::kUnavailable;
-
-// One scripted outcome: after `delay` (none when zero), `code`.
-struct Step {
-  absl::StatusCode code = absl::StatusCode::kOk;
-  Clock::duration delay{};
-};
-
-// Shared by the copies of a Scripted service.
-struct Script {
-  std::vector<Step> steps;           // one per call, in order
-  absl::StatusCode otherwise = kOk;  // once the steps run out
-  int calls = 0;
-  int cancelled = 0;
-  std::vector<Clock::time_point> started;
-  std::vector<std::string> requests;
-};
-
-// Call n (1-based) answers "<req>#n" or fails with "attempt n", per the
-// script; it also writes response metadata "attempt" = n.
-struct Scripted {
-  using Response = std::string;
-  Script* script;
-  Task<Result<std::string>> call(Context& cx, std::string req) {
-    const int n = ++script->calls;
-    script->started.push_back(clock_now());
-    script->requests.push_back(req);
-    const Step step = static_cast<size_t>(n) <= script->steps.size()
-                          ? script->steps[n - 1]
-                          : Step{script->otherwise};
-    cx.response_metadata.add("attempt", std::to_string(n));
-    if (step.delay > Clock::duration::zero()) {
-      Status s = co_await sleep_for(step.delay);
-      if (!s.ok()) {
-        ++script->cancelled;
-        co_return s;
-      }
-    }
-    if (step.code != kOk) {
-      co_return Status(step.code, fmt::format("attempt {}", n));
-    }
-    co_return fmt::format("{}#{}", req, n);
-  }
-};
 
 static_assert(Service<Scripted, std::string>);
 static_assert(Service<Retry<Scripted>, std::string>);
@@ -84,16 +47,6 @@ RetryPolicy exact_policy() {
   RetryPolicy p;
   p.jitter = 0;
   return p;
-}
-
-// Starts `svc.call(cx, req)` in `g`, storing the result in `*out`.
-template <class S>
-void start_call(TaskGroup& g, S& svc, Context& cx, std::string req,
-                std::optional<Result<std::string>>* out) {
-  g.spawn([](S* s, Context* c, std::string r,
-             std::optional<Result<std::string>>* o) -> Task<void> {
-    o->emplace(co_await s->call(*c, std::move(r)));
-  }(&svc, &cx, std::move(req), out));
 }
 
 // Runs one call to completion, moving the manual clock 1ms at a time.
