@@ -30,6 +30,11 @@ constexpr std::size_t kOneShotRecvSize = 16384 - 64;
   return errno_status(fmt::format("{} {}", op, peer.to_string()), -res);
 }
 
+// A task's read/write/accept whose stream or listener another task closed.
+[[gnu::cold, gnu::noinline]] Status closed_mid_call(std::string_view op) {
+  return absl::CancelledError(fmt::format("{}: closed by another task", op));
+}
+
 int socket_type_flags(Worker* w) {
   // io_uring handles blocking sockets natively (and some kernels return
   // EAGAIN for O_NONBLOCK files instead of waiting); epoll needs them
@@ -91,7 +96,52 @@ struct WaitForCore {
   bool await_resume() noexcept { return !(waiter && waiter->cancelled); }
 };
 
-struct StreamCore {
+// What a stream and a listener share: a refcount held by the owning
+// TcpStream/TcpListener and by every coroutine using the core across a
+// `co_await`, so closing (or destroying) the owner while another task is
+// mid-read or mid-write cancels that task's op instead of freeing memory
+// under it. `shut()` closes the fd at once; the memory goes with the last
+// reference.
+struct CoreBase {
+  uint32_t refs = 1;
+  bool closed = false;
+};
+
+// Keeps a core alive for the scope it lives in.
+template <class Core>
+class CoreRef {
+ public:
+  explicit CoreRef(Core* c) noexcept : c_(c) { ++c_->refs; }
+  CoreRef(const CoreRef&) = delete;
+  CoreRef& operator=(const CoreRef&) = delete;
+  ~CoreRef() { Core::unref(c_); }
+
+ private:
+  Core* c_;
+};
+
+// Records `op` in `*slot` while it is in flight; clears the slot when the
+// awaiting frame resumes or is destroyed.
+class OpSlot {
+ public:
+  OpSlot(Op** slot, Op* op) noexcept : slot_(slot) { *slot_ = op; }
+  OpSlot(const OpSlot&) = delete;
+  OpSlot& operator=(const OpSlot&) = delete;
+  ~OpSlot() { *slot_ = nullptr; }
+
+ private:
+  Op** slot_;
+};
+
+// Wakes a parked reader/acceptor from the ready queue (the core is closing).
+inline void wake_later(CoreWaiter** slot) noexcept {
+  if (CoreWaiter* w = std::exchange(*slot, nullptr)) {
+    w->unregister();
+    worker_schedule(w);
+  }
+}
+
+struct StreamCore : CoreBase {
   Worker* worker = nullptr;
   int fd = -1;
   SocketAddress peer;
@@ -102,18 +152,30 @@ struct StreamCore {
   int32_t error = 0;          // sticky -errno from recv
   bool eof = false;
   CoreWaiter* reader = nullptr;
+  Op* read_op = nullptr;           // one-shot recv in flight
+  Op* write_op = nullptr;          // sendmsg in flight
   std::coroutine_handle<> closer;  // close() waiting for recv_op's end
 
-  ~StreamCore() {
-    if (reader != nullptr) reader->slot = nullptr;  // misuse: never woken
+  // Closes now: a waiting reader wakes (and sees `closed`), in-flight
+  // one-shot ops are cancelled (their tasks resume with kCancelled), the
+  // armed multishot recv is orphaned, the fd is closed.
+  void shut() noexcept {
+    closed = true;
+    wake_later(&reader);
     if (recv_op != nullptr) {
       recv_op->user = nullptr;
-      recv_op->orphan();
+      std::exchange(recv_op, nullptr)->orphan();
+    }
+    for (Op* op : {read_op, write_op}) {
+      if (op != nullptr) worker->backend().cancel(op);
     }
     if (fd >= 0) {
       worker->backend().forget_fd(fd);
-      ::close(fd);
+      ::close(std::exchange(fd, -1));
     }
+  }
+  static void unref(StreamCore* c) noexcept {
+    if (--c->refs == 0) delete c;
   }
 
   bool has_result() const noexcept {
@@ -135,7 +197,9 @@ struct StreamCore {
       core->pending.append(std::move(op->owned));
     } else if (res == 0) {
       core->eof = true;
-    } else if (res == -ENOBUFS) {
+    } else if (res == -ENOBUFS || res == -EBUSY) {
+      // Ring dry, or no SQE to arm with: the next read takes the one-shot
+      // path (and reports its own error if that fails too).
       core->ring_starved = true;
     } else if (res != -ECANCELED) {
       core->error = res;
@@ -159,7 +223,7 @@ struct StreamCore {
   }
 };
 
-struct ListenerCore {
+struct ListenerCore : CoreBase {
   Worker* worker = nullptr;
   int fd = -1;
   SocketAddress local;
@@ -168,19 +232,27 @@ struct ListenerCore {
   std::deque<int> accepted;
   int32_t error = 0;  // delivered once, then cleared
   CoreWaiter* acceptor = nullptr;
+  Op* one_shot_op = nullptr;  // one-shot accept in flight
   std::coroutine_handle<> closer;
 
-  ~ListenerCore() {
-    if (acceptor != nullptr) acceptor->slot = nullptr;  // misuse: never woken
+  // As StreamCore::shut; connections already accepted are closed too.
+  void shut() noexcept {
+    closed = true;
+    wake_later(&acceptor);
     if (accept_op != nullptr) {
       accept_op->user = nullptr;
-      accept_op->orphan();
+      std::exchange(accept_op, nullptr)->orphan();
     }
+    if (one_shot_op != nullptr) worker->backend().cancel(one_shot_op);
     for (int c : accepted) ::close(c);
+    accepted.clear();
     if (fd >= 0) {
       worker->backend().forget_fd(fd);
-      ::close(fd);
+      ::close(std::exchange(fd, -1));
     }
+  }
+  static void unref(ListenerCore* c) noexcept {
+    if (--c->refs == 0) delete c;
   }
 
   static void on_accept(Op* op, int32_t res, uint32_t flags) noexcept {
@@ -211,13 +283,27 @@ struct ListenerCore {
 struct WaitForFinalCompletion {
   Op** op_slot;
   std::coroutine_handle<>* closer;
+  std::coroutine_handle<> self;
+  ~WaitForFinalCompletion() {
+    if (self && *closer == self) *closer = nullptr;  // frame destroyed
+  }
   bool await_ready() const noexcept { return *op_slot == nullptr; }
   void await_suspend(std::coroutine_handle<> h) noexcept {
+    self = h;
     *closer = h;
     (*op_slot)->worker->backend().cancel(*op_slot);
   }
   void await_resume() const noexcept {}
 };
+
+void CoreCloser::operator()(StreamCore* c) const noexcept {
+  c->shut();
+  StreamCore::unref(c);
+}
+void CoreCloser::operator()(ListenerCore* c) const noexcept {
+  c->shut();
+  ListenerCore::unref(c);
+}
 
 }  // namespace internal
 
@@ -330,7 +416,7 @@ std::string SocketAddress::to_string() const {
 // ---- TcpStream -------------------------------------------------------------
 
 TcpStream::TcpStream() noexcept = default;
-TcpStream::TcpStream(std::unique_ptr<internal::StreamCore> core) noexcept
+TcpStream::TcpStream(internal::StreamCorePtr core) noexcept
     : core_(std::move(core)) {}
 TcpStream::TcpStream(TcpStream&&) noexcept = default;
 TcpStream& TcpStream::operator=(TcpStream&&) noexcept = default;
@@ -349,7 +435,7 @@ Task<Result<TcpStream>> TcpStream::connect(SocketAddress addr,
   const int fd =
       ::socket(addr.family(), SOCK_STREAM | internal::socket_type_flags(w), 0);
   if (fd < 0) co_return errno_status("socket", errno);
-  auto core = std::make_unique<internal::StreamCore>();
+  internal::StreamCorePtr core(new internal::StreamCore());
   core->worker = w;
   core->fd = fd;
   core->peer = addr;
@@ -378,17 +464,22 @@ Task<Status> TcpStream::connect_op(const SocketAddress& addr) {
 
 Task<Result<IoBuf>> TcpStream::read() {
   internal::StreamCore* c = core_.get();
-  if (c == nullptr || c->fd < 0) {
+  if (c == nullptr || c->closed) {
     co_return absl::FailedPreconditionError("read on a closed TcpStream");
   }
+  internal::CoreRef<internal::StreamCore> ref(c);
   for (;;) {
+    if (c->closed) [[unlikely]]
+      co_return internal::closed_mid_call("read");
     if (!c->pending.empty()) co_return std::move(c->pending);
     if (c->error != 0)
       co_return internal::io_error("recv from", c->peer, c->error);
     if (c->eof) co_return IoBuf();
     if (c->multishot && !c->ring_starved) {
       if (c->recv_op == nullptr) c->arm();
-      const bool woken = co_await internal::WaitForCore{&c->reader, false, {}};
+      // Arming can fail at once (no SQE): then go around, do not wait.
+      const bool woken = co_await internal::WaitForCore{
+          &c->reader, c->recv_op == nullptr || c->has_result(), {}};
       if (!woken) co_return cancelled_status("recv");
       continue;
     }
@@ -400,6 +491,7 @@ Task<Result<IoBuf>> TcpStream::read() {
     op->owned = IoBuf::adopt(chunk, chunk->data, internal::kOneShotRecvSize);
     op->recv_buf = chunk->data;
     op->recv_len = internal::kOneShotRecvSize;
+    internal::OpSlot in_flight(&c->read_op, op);
     auto r = co_await OpAwaiter(op);
     if (r.res < 0) co_return internal::io_error("recv from", c->peer, r.res);
     if (r.res == 0) {
@@ -411,20 +503,25 @@ Task<Result<IoBuf>> TcpStream::read() {
 }
 
 Task<Result<IoBuf>> TcpStream::read_exact(std::size_t n) {
+  internal::StreamCore* c = core_.get();
+  if (c == nullptr || c->closed) {
+    co_return absl::FailedPreconditionError("read on a closed TcpStream");
+  }
+  internal::CoreRef<internal::StreamCore> ref(c);
   IoBuf out;
   while (out.size() < n) {
     FERRY_CO_ASSIGN_OR_RETURN(IoBuf chunk, co_await read());
     if (chunk.empty()) {
       co_return absl::UnavailableError(
           fmt::format("recv from {}: peer closed after {} of {} bytes",
-                      core_->peer.to_string(), out.size(), n));
+                      c->peer.to_string(), out.size(), n));
     }
     const std::size_t need = n - out.size();
     if (chunk.size() > need) {
       // Keep the surplus for the next read, ahead of anything newer.
       IoBuf head = chunk.split_front(need);
-      chunk.append(std::move(core_->pending));
-      core_->pending = std::move(chunk);
+      chunk.append(std::move(c->pending));
+      c->pending = std::move(chunk);
       out.append(std::move(head));
     } else {
       out.append(std::move(chunk));
@@ -435,14 +532,18 @@ Task<Result<IoBuf>> TcpStream::read_exact(std::size_t n) {
 
 Task<Status> TcpStream::write(IoBuf data) {
   internal::StreamCore* c = core_.get();
-  if (c == nullptr || c->fd < 0) {
+  if (c == nullptr || c->closed) {
     co_return absl::FailedPreconditionError("write on a closed TcpStream");
   }
+  internal::CoreRef<internal::StreamCore> ref(c);
   while (!data.empty()) {
+    if (c->closed) [[unlikely]]
+      co_return internal::closed_mid_call("write");
     Op* op = Op::create(c->worker, OpCode::kSendmsg, c->fd);
     op->owned = std::move(data);
     op->msg.msg_iov = op->iov;
     op->msg.msg_iovlen = op->owned.fill_iovecs(op->iov, Op::kMaxIov);
+    internal::OpSlot in_flight(&c->write_op, op);
     auto r = co_await OpAwaiter(op);
     if (r.res < 0) co_return internal::io_error("send to", c->peer, r.res);
     r.owned.trim_front(static_cast<std::size_t>(r.res));
@@ -465,7 +566,7 @@ Task<void> TcpStream::close() {
   internal::StreamCore* c = core_.get();
   if (c == nullptr) co_return;
   co_await internal::WaitForFinalCompletion{&c->recv_op, &c->closer};
-  core_.reset();  // forgets and closes the fd
+  core_.reset();  // shuts the core: cancels other tasks' ops, closes the fd
 }
 
 // ---- TcpListener -----------------------------------------------------------
@@ -486,7 +587,7 @@ Result<TcpListener> TcpListener::bind(const SocketAddress& addr,
   if (w == nullptr) {
     return absl::FailedPreconditionError("TcpListener::bind outside a worker");
   }
-  auto core = std::make_unique<internal::ListenerCore>();
+  internal::ListenerCorePtr core(new internal::ListenerCore());
   core->worker = w;
   core->fd =
       ::socket(addr.family(), SOCK_STREAM | internal::socket_type_flags(w), 0);
@@ -518,7 +619,7 @@ namespace {
 Result<TcpStream> adopt_accepted(internal::ListenerCore* lc, int fd,
                                  const sockaddr_storage* addr,
                                  socklen_t addrlen) {
-  auto core = std::make_unique<internal::StreamCore>();
+  internal::StreamCorePtr core(new internal::StreamCore());
   core->worker = lc->worker;
   core->fd = fd;
   core->multishot = lc->worker->backend().features().multishot_recv;
@@ -540,16 +641,24 @@ Result<TcpStream> adopt_accepted(internal::ListenerCore* lc, int fd,
 
 Task<Result<TcpStream>> TcpListener::accept() {
   internal::ListenerCore* c = core_.get();
-  if (c == nullptr || c->fd < 0) {
+  if (c == nullptr || c->closed) {
     co_return absl::FailedPreconditionError("accept on a closed TcpListener");
   }
+  internal::CoreRef<internal::ListenerCore> ref(c);
   if (!c->multishot) {
     Op* op = Op::create(c->worker, OpCode::kAccept, c->fd);
+    internal::OpSlot in_flight(&c->one_shot_op, op);
     auto r = co_await OpAwaiter(op);
     if (r.res < 0) co_return internal::io_error("accept on", c->local, r.res);
+    if (c->closed) [[unlikely]] {
+      ::close(r.res);
+      co_return internal::closed_mid_call("accept");
+    }
     co_return adopt_accepted(c, r.res, nullptr, 0);
   }
   for (;;) {
+    if (c->closed) [[unlikely]]
+      co_return internal::closed_mid_call("accept");
     if (!c->accepted.empty()) {
       const int fd = c->accepted.front();
       c->accepted.pop_front();
@@ -568,7 +677,11 @@ Task<Result<TcpStream>> TcpListener::accept() {
         internal::ListenerCore::on_accept(op, op->result, 0);  // no SQE
       }
     }
-    const bool woken = co_await internal::WaitForCore{&c->acceptor, false, {}};
+    // Arming can fail at once (no SQE): then go around, do not wait.
+    const bool woken = co_await internal::WaitForCore{
+        &c->acceptor,
+        c->accept_op == nullptr || !c->accepted.empty() || c->error != 0,
+        {}};
     if (!woken) co_return cancelled_status("accept");
   }
 }

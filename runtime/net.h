@@ -50,6 +50,14 @@ namespace ferry {
 namespace internal {
 struct StreamCore;
 struct ListenerCore;
+// Closes the fd and drops the owner's reference; the core itself lives on
+// until the last task using it has resumed.
+struct CoreCloser {
+  void operator()(StreamCore* c) const noexcept;
+  void operator()(ListenerCore* c) const noexcept;
+};
+using StreamCorePtr = std::unique_ptr<StreamCore, CoreCloser>;
+using ListenerCorePtr = std::unique_ptr<ListenerCore, CoreCloser>;
 }  // namespace internal
 
 // An IPv4 or IPv6 address with port. Numeric only: ferry does no DNS here.
@@ -119,11 +127,11 @@ class TcpStream {
   Task<void> close();
 
   // For the runtime's own use (accepted and connected streams).
-  explicit TcpStream(std::unique_ptr<internal::StreamCore> core) noexcept;
+  explicit TcpStream(internal::StreamCorePtr core) noexcept;
 
  private:
   Task<Status> connect_op(const SocketAddress& addr);
-  std::unique_ptr<internal::StreamCore> core_;
+  internal::StreamCorePtr core_;
 };
 
 class TcpListener {
@@ -156,7 +164,7 @@ class TcpListener {
   Task<void> close();
 
  private:
-  std::unique_ptr<internal::ListenerCore> core_;
+  internal::ListenerCorePtr core_;
 };
 
 }  // namespace ferry

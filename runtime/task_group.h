@@ -72,10 +72,14 @@ class TaskGroup::JoinAwaiter : private CancelCallback {
  public:
   explicit JoinAwaiter(TaskGroup* g) noexcept
       : CancelCallback(&JoinAwaiter::cancel_group), group_(g) {}
+  // The joining frame destroyed while the group lives on: forget it.
+  ~JoinAwaiter() {
+    if (self_ && group_->joiner_ == self_) group_->joiner_ = nullptr;
+  }
   bool await_ready() const noexcept { return group_->size_ == 0; }
   template <class P>
   void await_suspend(std::coroutine_handle<P> h) noexcept {
-    group_->joiner_ = h;
+    group_->joiner_ = self_ = h;
     register_with(internal::cancel_source_of(h));
   }
   void await_resume() noexcept { unregister(); }
@@ -85,6 +89,7 @@ class TaskGroup::JoinAwaiter : private CancelCallback {
     static_cast<JoinAwaiter*>(cb)->group_->cancel();
   }
   TaskGroup* group_;
+  std::coroutine_handle<> self_;
 };
 
 inline TaskGroup::JoinAwaiter TaskGroup::join() noexcept {

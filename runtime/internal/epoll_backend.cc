@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <utility>
 #include <vector>
 
 #include "runtime/internal/backend.h"
@@ -116,6 +117,14 @@ class EpollBackend final : public Backend {
     FdEntry& e = fds_[fd];
     if (e.registered) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
     e.registered = false;
+    // Ops still parked on the fd must not wait for a number the kernel may
+    // hand to the next socket: they complete with EBADF on the next turn.
+    for (Op** slot : {&e.reader, &e.writer}) {
+      if (Op* op = std::exchange(*slot, nullptr)) {
+        op->result = -EBADF;
+        worker_->schedule(op);
+      }
+    }
   }
 
   void poll(std::optional<std::chrono::nanoseconds> timeout) override {
@@ -128,8 +137,9 @@ class EpollBackend final : public Backend {
       tsp = &ts;
     }
     int n = use_pwait2_ ? ::epoll_pwait2(epfd_, events, 256, tsp, nullptr) : -1;
-    if (n < 0 && (!use_pwait2_ || errno == ENOSYS)) {
-      // Kernels before 5.11: millisecond timeouts, rounded up.
+    if (n < 0 && (!use_pwait2_ || errno != EINTR)) {
+      // Kernels before 5.11 (ENOSYS) and seccomp profiles that do not know
+      // epoll_pwait2 (EPERM): millisecond timeouts, rounded up.
       use_pwait2_ = false;
       const int ms =
           timeout ? static_cast<int>((timeout->count() + 999'999) / 1'000'000)

@@ -327,7 +327,12 @@ class UringBackend final : public Backend {
       io_uring_cq_advance(&ring_, n);
       for (unsigned i = 0; i < n; ++i) {
         const Completion& c = batch[i];
-        if (c.user_data == kIgnoreUserData) continue;
+        // LIBURING_UDATA_TIMEOUT: the timeout SQE liburing adds itself on
+        // kernels without IORING_FEAT_EXT_ARG (before 5.11).
+        if (c.user_data == kIgnoreUserData ||
+            c.user_data == LIBURING_UDATA_TIMEOUT) {
+          continue;
+        }
         Op* op = reinterpret_cast<Op*>(c.user_data);
         if ((c.flags & IORING_CQE_F_BUFFER) && buffers_ != nullptr) {
           op->owned = buffers_->take(

@@ -286,6 +286,68 @@ FERRY_CO_TEST(TcpTest, DestroyingATaskMidWriteReleasesTheBuffer) {
   EXPECT_LE(w->live_ops(), ops_before);
 }
 
+FERRY_CO_TEST(TcpTest, ClosingAStreamCancelsOtherTasksReadsAndWrites) {
+  auto pair = co_await testing::connected_pair();
+  FERRY_CO_ASSERT_OK(pair);
+  TcpStream client = std::move(pair->client);
+  TcpStream peer = std::move(pair->server);  // never reads: writes block
+  Status write_status, read_status;
+  TaskGroup g;
+  g.spawn([](TcpStream* s, Status* out) -> Task<void> {
+    *out = co_await s->write(IoBuf::copy_from(pattern(64 << 20)));
+  }(&client, &write_status));
+  g.spawn([](TcpStream* s, Status* out) -> Task<void> {
+    Result<IoBuf> r = co_await s->read();
+    *out = r.status();
+  }(&client, &read_status));
+  for (int i = 0; i < 5; ++i) co_await sleep_for(1ms);
+  co_await client.close();  // both tasks are mid-operation
+  co_await g.join();
+  EXPECT_THAT(write_status, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_THAT(read_status, StatusIs(absl::StatusCode::kCancelled));
+  // The fd number is free again; a new connection must not see the old
+  // stream's bytes or ops.
+  auto next = co_await testing::connected_pair();
+  FERRY_CO_ASSERT_OK(next);
+  FERRY_CO_ASSERT_OK(co_await next->client.write(IoBuf::copy_from("new")));
+  auto got = co_await next->server.read_exact(3);
+  FERRY_CO_ASSERT_OK(got);
+  EXPECT_EQ(got->to_string(), "new");
+}
+
+FERRY_CO_TEST(TcpTest, DestroyingAStreamWhileAnotherTaskReadsIsSafe) {
+  auto pair = co_await testing::connected_pair();
+  FERRY_CO_ASSERT_OK(pair);
+  auto owner = std::make_unique<TcpStream>(std::move(pair->client));
+  Status read_status;
+  TaskGroup g;
+  g.spawn([](TcpStream* s, Status* out) -> Task<void> {
+    Result<IoBuf> r = co_await s->read();
+    *out = r.status();
+  }(owner.get(), &read_status));
+  co_await yield_now();
+  co_await yield_now();
+  owner.reset();  // the reader still holds the stream's core
+  co_await g.join();
+  EXPECT_THAT(read_status, StatusIs(absl::StatusCode::kCancelled));
+}
+
+FERRY_CO_TEST(TcpTest, ClosingAListenerCancelsAPendingAccept) {
+  auto listener = TcpListener::bind(SocketAddress::loopback_v4(0));
+  FERRY_CO_ASSERT_OK(listener);
+  Status accept_status;
+  TaskGroup g;
+  g.spawn([](TcpListener* l, Status* out) -> Task<void> {
+    Result<TcpStream> r = co_await l->accept();
+    *out = r.status();
+  }(&*listener, &accept_status));
+  co_await yield_now();
+  co_await yield_now();
+  co_await listener->close();
+  co_await g.join();
+  EXPECT_THAT(accept_status, StatusIs(absl::StatusCode::kCancelled));
+}
+
 FERRY_CO_TEST(TcpTest, PeerResetMidWriteFailsOnlyThatConnection) {
   auto server = EchoServer::start();
   FERRY_CO_ASSERT_OK(server);
