@@ -17,6 +17,8 @@
 namespace ferry {
 namespace {
 
+using testing::Backend;
+using testing::BackendService;
 using testing::start_call;
 
 using namespace std::chrono_literals;
@@ -25,29 +27,8 @@ using testing::IsOkAndHolds;
 using testing::StatusIs;
 using Code = absl::StatusCode;
 
-// What the scripted backend does next, and how often it was reached.
-struct Backend {
-  int calls = 0;
-  Status next;            // returned by every call (OK: echo)
-  Clock::duration nap{};  // slept (on the ManualClock) before answering
-};
-
-struct Scripted {
-  using Response = std::string;
-  Backend* b;
-  Task<Result<std::string>> call(Context&, std::string req) {
-    ++b->calls;
-    const Status s = b->next;
-    if (b->nap > Clock::duration::zero()) {
-      FERRY_CO_RETURN_IF_ERROR(co_await sleep_for(b->nap));
-    }
-    if (!s.ok()) co_return s;
-    co_return req;
-  }
-};
-
-static_assert(Service<CircuitBreaker<Scripted>, std::string>);
-static_assert(Layer<CircuitBreakerLayer, Scripted>);
+static_assert(Service<CircuitBreaker<BackendService>, std::string>);
+static_assert(Layer<CircuitBreakerLayer, BackendService>);
 
 // Small numbers so tests stay short: open at >= 50% failures once the
 // 10 s window holds 4 outcomes; stay open 5 s.
@@ -85,7 +66,7 @@ Task<void> trip(S& svc, Context& cx, Backend& b) {
 FERRY_CO_TEST(CircuitBreakerTest, StaysClosedBelowMinRequests) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await calls(svc, cx, b, absl::UnavailableError("down"), 3);
   EXPECT_EQ(svc.state("Echo", cx.peer), CircuitState::kClosed);
@@ -96,7 +77,7 @@ FERRY_CO_TEST(CircuitBreakerTest, StaysClosedBelowMinRequests) {
 FERRY_CO_TEST(CircuitBreakerTest, StaysClosedBelowTheThreshold) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await calls(svc, cx, b, Status(), 4);
   co_await calls(svc, cx, b, absl::InternalError("bug"), 3);  // 3 of 7
@@ -108,7 +89,7 @@ FERRY_CO_TEST(CircuitBreakerTest, StaysClosedBelowTheThreshold) {
 FERRY_CO_TEST(CircuitBreakerTest, OpensAtTheThreshold) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await calls(svc, cx, b, Status(), 2);
   co_await calls(svc, cx, b, absl::DeadlineExceededError("slow"), 1);
@@ -120,7 +101,7 @@ FERRY_CO_TEST(CircuitBreakerTest, OpensAtTheThreshold) {
 FERRY_CO_TEST(CircuitBreakerTest, FastFailsWhileOpenWithoutCallingInner) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await trip(svc, cx, b);
   FERRY_CO_ASSERT_EQ(b.calls, 4);
@@ -139,7 +120,7 @@ FERRY_CO_TEST(CircuitBreakerTest, FastFailsWhileOpenWithoutCallingInner) {
 FERRY_CO_TEST(CircuitBreakerTest, HalfOpenLetsExactlyTheProbeThrough) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await trip(svc, cx, b);
   co_await clock.advance(5s);
@@ -171,7 +152,7 @@ FERRY_CO_TEST(CircuitBreakerTest, HalfOpenAllowsTheConfiguredProbeCount) {
   CircuitBreakerPolicy p = small_policy();
   p.half_open_probes = 2;
   p.probes_to_close = 2;
-  auto svc = CircuitBreakerLayer(p).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(p).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await trip(svc, cx, b);
   co_await clock.advance(5s);
@@ -195,7 +176,7 @@ FERRY_CO_TEST(CircuitBreakerTest, HalfOpenAllowsTheConfiguredProbeCount) {
 FERRY_CO_TEST(CircuitBreakerTest, ProbeSuccessClosesWithAFreshWindow) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await trip(svc, cx, b);
   co_await clock.advance(5s);
@@ -213,7 +194,7 @@ FERRY_CO_TEST(CircuitBreakerTest, ProbesToCloseNeedsThatManySuccesses) {
   Backend b;
   CircuitBreakerPolicy p = small_policy();
   p.probes_to_close = 3;
-  auto svc = CircuitBreakerLayer(p).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(p).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await trip(svc, cx, b);
   co_await clock.advance(5s);
@@ -227,7 +208,7 @@ FERRY_CO_TEST(CircuitBreakerTest, ProbesToCloseNeedsThatManySuccesses) {
 FERRY_CO_TEST(CircuitBreakerTest, ProbeFailureReopens) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await trip(svc, cx, b);
   co_await clock.advance(5s);
@@ -250,7 +231,7 @@ FERRY_CO_TEST(CircuitBreakerTest, ProbeFailureReopens) {
 FERRY_CO_TEST(CircuitBreakerTest, ACancelledProbeFreesItsSlot) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await trip(svc, cx, b);
   co_await clock.advance(5s);
@@ -279,7 +260,7 @@ FERRY_CO_TEST(CircuitBreakerTest, ACancelledProbeFreesItsSlot) {
 FERRY_CO_TEST(CircuitBreakerTest, WindowRollsAndOldFailuresAgeOut) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await calls(svc, cx, b, absl::UnavailableError("down"), 3);
   co_await clock.advance(10s);  // a whole window later: all aged out
@@ -295,7 +276,7 @@ FERRY_CO_TEST(CircuitBreakerTest, WindowRollsAndOldFailuresAgeOut) {
 FERRY_CO_TEST(CircuitBreakerTest, KeysAreIndependent) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context a = echo_cx("127.0.0.1:9000");
   Context other_peer = echo_cx("127.0.0.1:9001");
   Context other_method = echo_cx("127.0.0.1:9000");
@@ -321,7 +302,7 @@ FERRY_CO_TEST(CircuitBreakerTest, KeyByMethodSharesOneBreakerAcrossPeers) {
   Backend b;
   CircuitBreakerPolicy p = small_policy();
   p.key_by = CircuitBreakerPolicy::KeyBy::kMethod;
-  auto svc = CircuitBreakerLayer(p).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(p).layer(BackendService{&b});
   Context a = echo_cx("127.0.0.1:9000");
   Context c = echo_cx("127.0.0.1:9001");
   co_await calls(svc, a, b, absl::UnavailableError("down"), 2);
@@ -335,7 +316,7 @@ FERRY_CO_TEST(CircuitBreakerTest, KeyByMethodSharesOneBreakerAcrossPeers) {
 FERRY_CO_TEST(CircuitBreakerTest, CancelledNeverCounts) {
   ManualClock clock;
   Backend b;
-  auto svc = CircuitBreakerLayer(small_policy()).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(small_policy()).layer(BackendService{&b});
   Context cx = echo_cx();
   co_await calls(svc, cx, b, absl::CancelledError("gone"), 10);
   co_await calls(svc, cx, b, absl::UnavailableError("down"), 3);
@@ -361,7 +342,7 @@ FERRY_CO_TEST(CircuitBreakerTest, FailureCodesAreConfigurable) {
   CircuitBreakerPolicy p = small_policy();
   p.failure_codes = status_code_set(
       {Code::kResourceExhausted, Code::kCancelled});  // kCancelled: ignored
-  auto svc = CircuitBreakerLayer(p).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(p).layer(BackendService{&b});
   Context cx = echo_cx();
   // Errors outside the set count as successes (the backend answered).
   co_await calls(svc, cx, b, absl::UnavailableError("down"), 4);
@@ -376,7 +357,7 @@ FERRY_CO_TEST(CircuitBreakerTest, RecyclesIdleClosedKeysAtMaxKeys) {
   Backend b;
   CircuitBreakerPolicy p = small_policy();
   p.max_keys = 2;
-  auto svc = CircuitBreakerLayer(p).layer(Scripted{&b});
+  auto svc = CircuitBreakerLayer(p).layer(BackendService{&b});
   Context open = echo_cx("127.0.0.1:1");
   Context idle = echo_cx("127.0.0.1:2");
   Context fresh = echo_cx("127.0.0.1:3");

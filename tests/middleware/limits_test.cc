@@ -19,6 +19,8 @@
 namespace ferry {
 namespace {
 
+using testing::Backend;
+using testing::BackendService;
 using testing::start_call;
 
 using namespace std::chrono_literals;
@@ -28,31 +30,10 @@ using ::testing::Optional;
 using testing::StatusIs;
 using Code = absl::StatusCode;
 
-// A backend that naps (on the ManualClock) and then echoes or fails.
-struct Backend {
-  int calls = 0;
-  Status next;
-  Clock::duration nap{};
-};
-
-struct Napper {
-  using Response = std::string;
-  Backend* b;
-  Task<Result<std::string>> call(Context&, std::string req) {
-    ++b->calls;
-    const Status s = b->next;
-    if (b->nap > Clock::duration::zero()) {
-      FERRY_CO_RETURN_IF_ERROR(co_await sleep_for(b->nap));
-    }
-    if (!s.ok()) co_return s;
-    co_return req;
-  }
-};
-
-static_assert(Service<ConcurrencyLimit<Napper>, std::string>);
-static_assert(Service<RateLimit<Napper>, std::string>);
-static_assert(Layer<ConcurrencyLimitLayer, Napper>);
-static_assert(Layer<RateLimitLayer, Napper>);
+static_assert(Service<ConcurrencyLimit<BackendService>, std::string>);
+static_assert(Service<RateLimit<BackendService>, std::string>);
+static_assert(Layer<ConcurrencyLimitLayer, BackendService>);
+static_assert(Layer<RateLimitLayer, BackendService>);
 
 Context echo_cx() {
   Context cx;
@@ -65,7 +46,7 @@ Context echo_cx() {
 FERRY_CO_TEST(ConcurrencyLimitTest, RejectsTheCallBeyondMax) {
   ManualClock clock;
   Backend b{.nap = 10ms};
-  auto svc = ConcurrencyLimitLayer(2).layer(Napper{&b});
+  auto svc = ConcurrencyLimitLayer(2).layer(BackendService{&b});
   Context cx = echo_cx();
   std::optional<Result<std::string>> r1, r2;
   TaskGroup g;
@@ -87,7 +68,7 @@ FERRY_CO_TEST(ConcurrencyLimitTest, RejectsTheCallBeyondMax) {
 FERRY_CO_TEST(ConcurrencyLimitTest, RecoversWhenOneFinishes) {
   ManualClock clock;
   Backend b{.nap = 10ms};
-  auto svc = ConcurrencyLimitLayer(2).layer(Napper{&b});
+  auto svc = ConcurrencyLimitLayer(2).layer(BackendService{&b});
   Context cx = echo_cx();
   std::optional<Result<std::string>> r1, r2, r3;
   TaskGroup g;
@@ -115,7 +96,7 @@ FERRY_CO_TEST(ConcurrencyLimitTest, RecoversWhenOneFinishes) {
 FERRY_CO_TEST(ConcurrencyLimitTest, RecoversAfterACancelledCall) {
   ManualClock clock;
   Backend b{.nap = 1h};
-  auto svc = ConcurrencyLimitLayer(1).layer(Napper{&b});
+  auto svc = ConcurrencyLimitLayer(1).layer(BackendService{&b});
   Context cx = echo_cx();
   std::optional<Result<std::string>> r;
   TaskGroup g;
@@ -133,7 +114,7 @@ FERRY_CO_TEST(ConcurrencyLimitTest, RecoversAfterACancelledCall) {
 FERRY_CO_TEST(ConcurrencyLimitTest, RecoversAfterTheCallingTaskIsDestroyed) {
   ManualClock clock;
   Backend b{.nap = 1h};
-  auto svc = ConcurrencyLimitLayer(1).layer(Napper{&b});
+  auto svc = ConcurrencyLimitLayer(1).layer(BackendService{&b});
   Context cx = echo_cx();
   std::optional<Result<std::string>> r;
   {
@@ -155,7 +136,7 @@ FERRY_CO_TEST(ConcurrencyLimitTest, RecoversAfterTheCallingTaskIsDestroyed) {
 
 FERRY_CO_TEST(ConcurrencyLimitTest, CountsErrorsAsFinished) {
   Backend b{.next = absl::InternalError("bug")};
-  auto svc = ConcurrencyLimitLayer(1).layer(Napper{&b});
+  auto svc = ConcurrencyLimitLayer(1).layer(BackendService{&b});
   Context cx = echo_cx();
   EXPECT_THAT(co_await svc.call(cx, "x"), StatusIs(Code::kInternal));
   EXPECT_THAT(co_await svc.call(cx, "x"), StatusIs(Code::kInternal));
@@ -165,7 +146,7 @@ FERRY_CO_TEST(ConcurrencyLimitTest, CountsErrorsAsFinished) {
 
 FERRY_CO_TEST(ConcurrencyLimitTest, ZeroRefusesEverything) {
   Backend b;
-  auto svc = ConcurrencyLimitLayer(0).layer(Napper{&b});
+  auto svc = ConcurrencyLimitLayer(0).layer(BackendService{&b});
   Context cx;
   EXPECT_THAT(co_await svc.call(cx, "x"),
               StatusIs(Code::kResourceExhausted,
@@ -178,7 +159,7 @@ FERRY_CO_TEST(ConcurrencyLimitTest, ZeroRefusesEverything) {
 FERRY_CO_TEST(RateLimitTest, AllowsTheBurstThenRejects) {
   ManualClock clock;
   Backend b;
-  auto svc = RateLimitLayer(100, 5).layer(Napper{&b});
+  auto svc = RateLimitLayer(100, 5).layer(BackendService{&b});
   Context cx = echo_cx();
   for (int i = 0; i < 5; ++i) {
     EXPECT_THAT(co_await svc.call(cx, "x"), IsOkAndHolds("x"));
@@ -192,7 +173,7 @@ FERRY_CO_TEST(RateLimitTest, AllowsTheBurstThenRejects) {
 FERRY_CO_TEST(RateLimitTest, RefillsAtTheConfiguredRate) {
   ManualClock clock;
   Backend b;
-  auto svc = RateLimitLayer(100, 5).layer(Napper{&b});  // one per 10 ms
+  auto svc = RateLimitLayer(100, 5).layer(BackendService{&b});  // one per 10 ms
   Context cx = echo_cx();
   for (int i = 0; i < 5; ++i) (void)co_await svc.call(cx, "x");
   EXPECT_EQ(svc.available(), 0u);
@@ -211,7 +192,8 @@ FERRY_CO_TEST(RateLimitTest, RefillsAtTheConfiguredRate) {
 FERRY_CO_TEST(RateLimitTest, RefillHasNoDriftAtRatesThatDoNotDivideASecond) {
   ManualClock clock;
   Backend b;
-  auto svc = RateLimitLayer(3, 10).layer(Napper{&b});  // 333.33... ms each
+  auto svc =
+      RateLimitLayer(3, 10).layer(BackendService{&b});  // 333.33... ms each
   Context cx = echo_cx();
   for (int i = 0; i < 10; ++i) (void)co_await svc.call(cx, "x");
   // A thousand 1 ms steps, each observed (so each refill is tiny).
@@ -232,8 +214,8 @@ FERRY_CO_TEST(RateLimitTest, BucketsArePerStack) {
   ManualClock clock;
   Backend b;
   const RateLimitLayer layer(10, 1);
-  auto one = layer.layer(Napper{&b});
-  auto two = layer.layer(Napper{&b});
+  auto one = layer.layer(BackendService{&b});
+  auto two = layer.layer(BackendService{&b});
   Context cx = echo_cx();
   EXPECT_THAT(co_await one.call(cx, "x"), IsOkAndHolds("x"));
   EXPECT_THAT(co_await one.call(cx, "x"), StatusIs(Code::kResourceExhausted));
@@ -250,10 +232,10 @@ FERRY_CO_TEST(ConcurrencyAndRateLimitTest, ComposeWithTheCircuitBreaker) {
                  .layer(RateLimitLayer(10, 4))
                  .layer(CircuitBreakerLayer(
                      CircuitBreakerPolicy{.min_requests = 2, .threshold = 0.5}))
-                 .service(Napper{&b});
-  static_assert(
-      std::is_same_v<decltype(svc),
-                     ConcurrencyLimit<RateLimit<CircuitBreaker<Napper>>>>);
+                 .service(BackendService{&b});
+  static_assert(std::is_same_v<
+                decltype(svc),
+                ConcurrencyLimit<RateLimit<CircuitBreaker<BackendService>>>>);
   static_assert(Service<decltype(svc), std::string>);
   Context cx = echo_cx();
 

@@ -66,6 +66,31 @@ struct Scripted {
 
 static_assert(Service<Scripted, std::string>);
 
+// A backend whose every call answers the same way until the test changes
+// it: after `nap` (on the ManualClock), `next`, or an echo of the request
+// when `next` is OK.
+struct Backend {
+  int calls = 0;
+  Status next;
+  Clock::duration nap{};
+};
+
+struct BackendService {
+  using Response = std::string;
+  Backend* b;
+  Task<Result<std::string>> call(Context&, std::string req) {
+    ++b->calls;
+    const Status s = b->next;
+    if (b->nap > Clock::duration::zero()) {
+      FERRY_CO_RETURN_IF_ERROR(co_await sleep_for(b->nap));
+    }
+    if (!s.ok()) co_return s;
+    co_return req;
+  }
+};
+
+static_assert(Service<BackendService, std::string>);
+
 // Starts `svc.call(cx, req)` in `g`, storing the result in `*out`. `svc`
 // and `cx` must outlive the call.
 template <class S, class Req>
