@@ -1,0 +1,192 @@
+#pragma once
+
+// Pieces the binary and compact protocols share: byte order, zigzag, the
+// readers' bounds and limit checks, and the compact protocol's field-id
+// stack. Not API; included by the protocol headers.
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/decode_error.h"
+#include "codec/protocol.h"
+#include "runtime/status.h"
+
+namespace ferry::internal {
+
+// ---- Byte order ----------------------------------------------------------
+
+template <class T>
+constexpr T byteswap(T v) noexcept {
+  if constexpr (sizeof(T) == 1) {
+    return v;
+  } else if constexpr (sizeof(T) == 2) {
+    return static_cast<T>(__builtin_bswap16(static_cast<std::uint16_t>(v)));
+  } else if constexpr (sizeof(T) == 4) {
+    return static_cast<T>(__builtin_bswap32(static_cast<std::uint32_t>(v)));
+  } else {
+    static_assert(sizeof(T) == 8);
+    return static_cast<T>(__builtin_bswap64(static_cast<std::uint64_t>(v)));
+  }
+}
+
+// Unsigned integer `v` in big-endian byte order (and back: it is its own
+// inverse).
+template <class T>
+constexpr T big_endian(T v) noexcept {
+  if constexpr (std::endian::native == std::endian::little) return byteswap(v);
+  return v;
+}
+template <class T>
+constexpr T little_endian(T v) noexcept {
+  if constexpr (std::endian::native == std::endian::big) return byteswap(v);
+  return v;
+}
+
+// ---- Zigzag (compact protocol) -------------------------------------------
+
+constexpr std::uint32_t zigzag32(std::int32_t n) noexcept {
+  return (static_cast<std::uint32_t>(n) << 1) ^
+         static_cast<std::uint32_t>(n >> 31);
+}
+constexpr std::uint64_t zigzag64(std::int64_t n) noexcept {
+  return (static_cast<std::uint64_t>(n) << 1) ^
+         static_cast<std::uint64_t>(n >> 63);
+}
+constexpr std::int32_t unzigzag32(std::uint32_t n) noexcept {
+  return static_cast<std::int32_t>((n >> 1) ^ (~(n & 1) + 1));
+}
+constexpr std::int64_t unzigzag64(std::uint64_t n) noexcept {
+  return static_cast<std::int64_t>((n >> 1) ^ (~(n & 1) + 1));
+}
+
+// ---- Reader helpers ------------------------------------------------------
+
+// Slow path of `read_bytes`: the value is not within the current slice.
+// Not marked cold: a ChainInput takes it at every slice boundary.
+template <class In>
+[[gnu::noinline]] Status read_bytes_slow(In& in, void* dst, std::size_t n) {
+  if (in.remaining() < n) [[unlikely]]
+    return codec::truncated_error(n, in.remaining());
+  in.copy_out(dst, n);
+  return absl::OkStatus();
+}
+
+// Copies the next N bytes to `dst`: one bounds check when they are in the
+// current slice.
+template <std::size_t N, class In>
+inline Status read_bytes(In& in, void* dst) {
+  if (in.contiguous() >= N) [[likely]] {
+    std::memcpy(dst, in.data(), N);
+    in.advance(N);
+    return absl::OkStatus();
+  }
+  return read_bytes_slow(in, dst, N);
+}
+
+// Checks a string/binary length against the limit and the bytes left,
+// before anything is allocated for it.
+template <class In>
+inline Status check_length(const In& in, std::uint64_t n, std::uint32_t limit,
+                           std::string_view what) {
+  if (n > limit) [[unlikely]]
+    return codec::limit_error(what, n, limit);
+  if (n > in.remaining()) [[unlikely]]
+    return codec::truncated_error(n, in.remaining());
+  return absl::OkStatus();
+}
+
+// Checks an element count against the limit, and count times the smallest
+// encoding of one element against the bytes left, so a hostile count cannot
+// make the caller reserve memory the input could never fill.
+template <class In>
+inline Status check_count(const In& in, std::uint64_t count,
+                          std::uint32_t min_element_bytes, std::uint32_t limit,
+                          std::string_view what) {
+  if (count > limit) [[unlikely]]
+    return codec::limit_error(what, count, limit);
+  const std::uint64_t needed = count * min_element_bytes;
+  if (needed > in.remaining()) [[unlikely]]
+    return codec::truncated_error(needed, in.remaining());
+  return absl::OkStatus();
+}
+
+// Reads `n` bytes (n <= in.remaining(), already checked) into `out`.
+template <class In>
+inline void read_into_string(In& in, std::string& out, std::size_t n) {
+  if (in.contiguous() >= n) [[likely]] {
+    out.assign(in.data(), n);
+    in.advance(n);
+  } else {
+    out.resize(n);
+    in.copy_out(out.data(), n);
+  }
+}
+
+// Nesting counter shared by the readers: structs and containers each count
+// one level.
+class DepthCounter {
+ public:
+  explicit DepthCounter(std::uint32_t limit) noexcept : limit_(limit) {}
+  Status enter() {
+    if (++depth_ > limit_) [[unlikely]]
+      return codec::depth_error(limit_);
+    return absl::OkStatus();
+  }
+  void leave() noexcept {
+    if (depth_ > 0) --depth_;
+  }
+  std::uint32_t depth() const noexcept { return depth_; }
+
+ private:
+  std::uint32_t depth_ = 0;
+  std::uint32_t limit_;
+};
+
+// ---- Compact field-id stack ----------------------------------------------
+
+// The last field id of each enclosing struct (compact field headers are
+// deltas from it). The first kInline levels live in the object, so normal
+// nesting never allocates; deeper levels (a writer has no depth limit, a
+// reader may be configured above kInline) spill to a vector.
+class FieldIdStack {
+ public:
+  static constexpr std::uint32_t kInline = 64;
+
+  void push(std::int16_t id) {
+    if (size_ < kInline) [[likely]] {
+      inline_[size_] = id;
+    } else {
+      spill_.push_back(id);
+    }
+    ++size_;
+  }
+  // Returns the id pushed last; 0 when empty (an unbalanced end).
+  std::int16_t pop() noexcept {
+    if (size_ == 0) [[unlikely]]
+      return 0;
+    --size_;
+    if (size_ < kInline) [[likely]]
+      return inline_[size_];
+    const std::int16_t id = spill_.back();
+    spill_.pop_back();
+    return id;
+  }
+  std::uint32_t size() const noexcept { return size_; }
+  void clear() noexcept {
+    size_ = 0;
+    spill_.clear();
+  }
+
+ private:
+  std::array<std::int16_t, kInline> inline_;
+  std::uint32_t size_ = 0;
+  std::vector<std::int16_t> spill_;
+};
+
+}  // namespace ferry::internal
