@@ -1,0 +1,2 @@
+include "fuzz.thrift"
+struct Cycle {}
