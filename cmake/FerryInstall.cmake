@@ -15,8 +15,9 @@ foreach(target IN LISTS _ferry_libs)
   endforeach()
 endforeach()
 
-install(TARGETS ${_ferry_libs} ferry_ferry
+install(TARGETS ${_ferry_libs} ferry_ferry idlgen
   EXPORT ferryTargets
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ferry)
@@ -32,4 +33,5 @@ write_basic_package_version_file(
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/ferryConfig.cmake
               ${PROJECT_BINARY_DIR}/ferryConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/FerryIdl.cmake
         DESTINATION ${_ferry_cmake_dir})

@@ -13,6 +13,10 @@ packages=(
   liburing-dev libabsl-dev libfmt-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Thrift interop and codec comparisons: Apache Thrift's compiler, C++ and
+  # Python libraries; protobuf for the codec benchmark; gnuplot for charts
+  thrift-compiler libthrift-dev libboost-dev python3-thrift
+  libprotobuf-dev protobuf-compiler libprotoc-dev gnuplot-nox
 )
 
 missing=()
