@@ -30,8 +30,9 @@ taskset -c "$cpu" "$build/bench/codec_bench" \
   --benchmark_report_aggregates_only=true \
   --benchmark_out="$out/codec.json" --benchmark_out_format=json > /dev/null
 
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")
 /usr/bin/python3 scripts/codec_report.py "$out/codec.json" "$out/codec.md" \
-  "$out/codec.dat"
+  "$out/codec.dat" "$build_type"
 gnuplot -e "datafile='$out/codec.dat'; outfile='$out/codec.png'" \
   scripts/codec_chart.gp
 echo "bench_codec: wrote $out/codec.md and $out/codec.png"
