@@ -7,7 +7,8 @@
 #     THRIFT echo.thrift shared.thrift   # files generated into this library
 #     [INCLUDE_DIRS dir...]              # idlgen -I: where `include` looks
 #     [DEPS other_idl ...]               # libraries holding included files
-#     [NAMESPACE_PREFIX ns])             # prepended to every C++ namespace
+#     [NAMESPACE_PREFIX ns]              # prepended to every C++ namespace
+#     [IDLGEN_ARGS arg...])              # extra idlgen flags
 #
 # Each .thrift file yields the fixed set of files idlgen writes (see
 # docs/ARCHITECTURE.md, "idlgen"), under ${CMAKE_CURRENT_BINARY_DIR}/<NAME>/,
@@ -26,7 +27,7 @@ set(FERRY_IDL_GENERATED_SUFFIXES
 
 function(ferry_idl_library)
   cmake_parse_arguments(FI "" "NAME;NAMESPACE_PREFIX"
-                        "THRIFT;INCLUDE_DIRS;DEPS" ${ARGN})
+                        "THRIFT;INCLUDE_DIRS;DEPS;IDLGEN_ARGS" ${ARGN})
   if(NOT FI_NAME)
     message(FATAL_ERROR "ferry_idl_library: NAME is required")
   endif()
@@ -51,7 +52,8 @@ function(ferry_idl_library)
   endif()
 
   set(out_dir ${CMAKE_CURRENT_BINARY_DIR}/${FI_NAME})
-  set(common_args --out ${out_dir} --source-root ${CMAKE_SOURCE_DIR})
+  set(common_args --out ${out_dir} --source-root ${CMAKE_SOURCE_DIR}
+                  ${FI_IDLGEN_ARGS})
   foreach(dir IN LISTS FI_INCLUDE_DIRS)
     get_filename_component(abs_dir ${dir} ABSOLUTE)
     list(APPEND common_args -I ${abs_dir})

@@ -186,9 +186,11 @@ void read_value(CodeWriter& out, const TypeRef& type, const std::string& target,
       out.open(fmt::format(
           "for (std::uint32_t i{0} = 0; i{0} < n{0}; ++i{0}) {{", d));
       check(out, fmt::format("r.skip(et{})", d),
-            [&wrap, d](const std::string& x) {
-              return wrap(
-                  fmt::format("::ferry::codec::at_element({}, i{})", x, d));
+            [&wrap, &options, d](const std::string& x) {
+              return options.error_paths
+                         ? wrap(fmt::format(
+                               "::ferry::codec::at_element({}, i{})", x, d))
+                         : wrap(x);
             });
       out.close("}");
       out.line("n{} = 0;", d);
@@ -197,8 +199,11 @@ void read_value(CodeWriter& out, const TypeRef& type, const std::string& target,
       out.line("::ferry::codec::reserve_bounded({}, n{});", target, d);
       out.open(fmt::format(
           "for (std::uint32_t i{0} = 0; i{0} < n{0}; ++i{0}) {{", d));
-      Wrap at = [&wrap, d](const std::string& s) {
-        return wrap(fmt::format("::ferry::codec::at_element({}, i{})", s, d));
+      Wrap at = [&wrap, &options, d](const std::string& s) {
+        return options.error_paths
+                   ? wrap(fmt::format("::ferry::codec::at_element({}, i{})", s,
+                                      d))
+                   : wrap(s);
       };
       const bool is_bool = resolve(elem).kind == TypeRef::Kind::kBase &&
                            resolve(elem).base == BaseType::kBool;
@@ -234,14 +239,18 @@ void read_value(CodeWriter& out, const TypeRef& type, const std::string& target,
       out.open(fmt::format(
           "for (std::uint32_t i{0} = 0; i{0} < n{0}; ++i{0}) {{", d));
       check(out, fmt::format("r.skip(kt{})", d),
-            [&wrap, d](const std::string& x) {
-              return wrap(
-                  fmt::format("::ferry::codec::at_map_key({}, i{})", x, d));
+            [&wrap, &options, d](const std::string& x) {
+              return options.error_paths
+                         ? wrap(fmt::format(
+                               "::ferry::codec::at_map_key({}, i{})", x, d))
+                         : wrap(x);
             });
       check(out, fmt::format("r.skip(vt{})", d),
-            [&wrap, d](const std::string& x) {
-              return wrap(
-                  fmt::format("::ferry::codec::at_map_value({}, i{})", x, d));
+            [&wrap, &options, d](const std::string& x) {
+              return options.error_paths
+                         ? wrap(fmt::format(
+                               "::ferry::codec::at_map_value({}, i{})", x, d))
+                         : wrap(x);
             });
       out.close("}");
       out.line("n{} = 0;", d);
@@ -250,11 +259,17 @@ void read_value(CodeWriter& out, const TypeRef& type, const std::string& target,
       out.line("::ferry::codec::reserve_bounded({}, n{});", target, d);
       out.open(fmt::format(
           "for (std::uint32_t i{0} = 0; i{0} < n{0}; ++i{0}) {{", d));
-      Wrap at_key = [&wrap, d](const std::string& s) {
-        return wrap(fmt::format("::ferry::codec::at_map_key({}, i{})", s, d));
+      Wrap at_key = [&wrap, &options, d](const std::string& s) {
+        return options.error_paths
+                   ? wrap(fmt::format("::ferry::codec::at_map_key({}, i{})", s,
+                                      d))
+                   : wrap(s);
       };
-      Wrap at_value = [&wrap, d](const std::string& s) {
-        return wrap(fmt::format("::ferry::codec::at_map_value({}, i{})", s, d));
+      Wrap at_value = [&wrap, &options, d](const std::string& s) {
+        return options.error_paths
+                   ? wrap(fmt::format("::ferry::codec::at_map_value({}, i{})",
+                                      s, d))
+                   : wrap(s);
       };
       out.line("{} k{}{{}};", cpp_type(key, options), d);
       read_value(out, key, "k" + d, is_view(key, nullptr), depth + 1, at_key,
@@ -273,7 +288,17 @@ void read_value(CodeWriter& out, const TypeRef& type, const std::string& target,
   }
 }
 
-Wrap field_wrap(const StructModel& m, const Field& f) {
+// Without error paths (EmitOptions::error_paths false, a benchmark-only
+// variant) failures return the reader's status as it is.
+Wrap field_wrap(const StructModel& m, const Field& f,
+                const EmitOptions& options) {
+  if (!options.error_paths) {
+    // `return s;` of the local status, which the compiler may elide
+    // (`return std::move(s);` trips -Wpessimizing-move).
+    return [](const std::string& s) {
+      return s == "std::move(s)" ? std::string("s") : s;
+    };
+  }
   std::string struct_name = m.wire_name;
   std::string field_name = f.name;
   return [struct_name, field_name](const std::string& s) {
@@ -390,7 +415,7 @@ void emit_struct_read(CodeWriter& out, const StructModel& m,
     body.open("switch (fid) {");
     for (std::size_t i = 0; i < s.fields.size(); ++i) {
       const Field& f = s.fields[i];
-      const Wrap wrap = field_wrap(m, f);
+      const Wrap wrap = field_wrap(m, f, options);
       body.line("case {}:", f.id);
       body.indent();
       body.open(

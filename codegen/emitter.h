@@ -20,6 +20,9 @@ struct EmitOptions {
   // Banner paths are relative to this directory (no absolute paths in
   // output). Empty: the program's path as given.
   std::string source_root;
+  // Field paths in decode errors (`Outer.items[3].name: …`). Off only for
+  // the benchmark that measures what they cost (`--no-error-paths`).
+  bool error_paths = true;
 };
 
 struct OutputFile {

@@ -43,6 +43,8 @@ Generates C++ for each FILE.thrift (not for the files it includes).
   --source-root DIR      generated banners name IDL paths relative to DIR
   --depfile FILE         write a Makefile-style depfile naming every IDL file
                          read, for Ninja/CMake regeneration
+  --no-error-paths       decode errors without field paths (only for the
+                         benchmark measuring what the paths cost)
   --dump-json            print a JSON summary of each FILE instead of
                          generating C++ (for debugging)
   --help                 print this help
@@ -55,6 +57,7 @@ struct CliOptions {
   std::string source_root;
   std::string depfile;
   bool dump_json = false;
+  bool error_paths = true;
   bool help = false;
   std::vector<std::string> inputs;
 };
@@ -91,6 +94,10 @@ std::optional<CliOptions> parse_args(int argc, char** argv) {
     std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h") {
       options.help = true;
+      continue;
+    }
+    if (arg == "--no-error-paths") {
+      options.error_paths = false;
       continue;
     }
     if (arg == "--dump-json") {
@@ -222,7 +229,8 @@ int generate(const CliOptions& options, const ProgramSet& set) {
     return 1;
   }
   EmitOptions emit_options{.namespace_prefix = options.namespace_prefix,
-                           .source_root = options.source_root};
+                           .source_root = options.source_root,
+                           .error_paths = options.error_paths};
   OutputWriter writer;
   std::string first_output;
   for (const Program* root : set.roots) {

@@ -89,6 +89,24 @@ def main(json_path, md_path, dat_path, build_type="unknown"):
             a, b = rows.get((impl, "Large", o)), rows.get(("Memcpy", "Large", o))
             cells.append("—" if not a or not b else f"{a[0] / b[0]:.2f}×")
         lines.append(f"| {impl} | " + " | ".join(cells) + " |")
+    lines += ["", "## What decode-error paths cost",
+              "(decode with paths / decode of code generated with `--no-error-paths`; "
+              "target: under 1% extra, i.e. ≤ 1.01; run-to-run noise on this VM is a few %)", "",
+              "| protocol | message | with paths | without | ratio |", "|---|---|---|---|---|"]
+    for ours, bare, message in [("FerryBinary", "FerryBinaryNoPaths", "Medium"),
+                                ("FerryCompact", "FerryCompactNoPaths", "Medium"),
+                                ("FerryBinary", "FerryBinaryNoPaths", "Small")]:
+        a, b = rows.get((ours, message, "Decode")), rows.get((bare, message, "Decode"))
+        if a and b:
+            lines.append(f"| {ours} | {message} | {a[0]:,.1f} ns | {b[0]:,.1f} ns | {a[0] / b[0]:.3f} |")
+    lines += ["", "## Optional-field layout (`std::optional` members vs isset bits; "
+              "8 optional fields, 4 set)", "",
+              "| layout | Encode | Decode |", "|---|---|---|"]
+    for layout in ["StdOptional", "IssetBits"]:
+        enc = rows.get(("OptionalLayout", layout, "Encode"))
+        dec = rows.get(("OptionalLayout", layout, "Decode"))
+        if enc and dec:
+            lines.append(f"| {layout} | {enc[0]:,.1f} ns | {dec[0]:,.1f} ns |")
     with open(md_path, "w") as f:
         f.write("\n".join(lines) + "\n")
     # gnuplot: one block per message, rows = impl, columns = encode, decode.

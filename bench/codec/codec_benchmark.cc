@@ -28,6 +28,7 @@
 
 #include "apache_bench/bench_types.h"  // Apache's, namespace apache_bench
 #include "bench.pb.h"
+#include "bench/codec/bench_fill.h"
 #include "bench_types.h"    // ferry's, namespace ferry_gen::ferry::bench
 #include "bench_types.tcc"  // inline the generated code end to end
 #include "codec/binary_protocol.h"
@@ -38,6 +39,7 @@
 
 namespace {
 
+using namespace codec_bench;  // NOLINT: the shared fillers and loops
 namespace fy = ferry_gen::ferry::bench;
 namespace ap = apache_bench;
 namespace pb = ferry::bench;
@@ -47,50 +49,6 @@ using apache::thrift::protocol::TProtocol;
 using apache::thrift::transport::TMemoryBuffer;
 
 // ---- Fill rules (../shared/bench/README.md) --------------------------------
-
-std::string text(std::size_t n, char seed) {
-  std::string s(n, 'a');
-  for (std::size_t i = 0; i < n; ++i)
-    s[i] = static_cast<char>('a' + (seed + i) % 26);
-  return s;
-}
-
-// ferry's and Apache's generated structs share member names, so one filler
-// serves both.
-template <class Small>
-void fill_small(Small& m) {
-  m.id = 1234567890123;
-  m.msg = text(32, 1);
-}
-
-template <class Inner>
-void fill_inner(Inner& in, int i) {
-  in.a = 1000 + i;
-  in.b = -7 * i;
-  in.c = text(16, static_cast<char>(i));
-}
-
-template <class Medium>
-void fill_medium(Medium& m) {
-  m.id = 9876543210;
-  m.code = 200;
-  m.score = 0.875;
-  m.flag = true;
-  m.name = text(64, 2);
-  for (int i = 0; i < 32; ++i) m.values.push_back(int64_t{1} << (i % 40));
-  for (int i = 0; i < 8; ++i)
-    m.attrs[text(16, static_cast<char>(i))] =
-        text(32, static_cast<char>(i + 3));
-  fill_inner(m.inner, 0);
-  m.items.resize(4);
-  for (int i = 0; i < 4; ++i) fill_inner(m.items[i], i + 1);
-}
-
-template <class Large>
-void fill_large(Large& m) {
-  m.id = 42;
-  m.payload = text(64 * 1024, 5);
-}
 
 void fill_pb_inner(pb::Inner* in, int i) {
   in->set_a(1000 + i);
@@ -120,55 +78,12 @@ void fill(pb::Large& m) {
   m.set_payload(text(64 * 1024, 5));
 }
 
-void fill(fy::Small& m) { fill_small(m); }
-void fill(fy::Medium& m) { fill_medium(m); }
-void fill(fy::Large& m) { fill_large(m); }
-void fill(ap::Small& m) { fill_small(m); }
-void fill(ap::Medium& m) { fill_medium(m); }
-void fill(ap::Large& m) { fill_large(m); }
-
-// ---- ferry ------------------------------------------------------------------
-
-template <template <class> class Writer>
-std::string ferry_encode(const auto& msg) {
-  ferry::codec::WriteBuffer buf;
-  Writer<ferry::codec::WriteBuffer> w(buf);
-  msg.write(w);
-  return std::string(buf.view());
-}
-
-template <class Msg, template <class> class Writer>
-void ferry_encode_bench(benchmark::State& state) {
-  Msg msg;
-  fill(msg);
-  ferry::codec::WriteBuffer buf;
-  for (auto _ : state) {
-    buf.clear();
-    Writer<ferry::codec::WriteBuffer> w(buf);
-    msg.write(w);
-    benchmark::DoNotOptimize(buf.view().data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(
-      static_cast<int64_t>(state.iterations() * buf.size()));
-}
-
-template <class Msg, template <class> class Writer,
-          template <class> class Reader>
-void ferry_decode_bench(benchmark::State& state) {
-  Msg original;
-  fill(original);
-  const std::string bytes = ferry_encode<Writer>(original);
-  for (auto _ : state) {
-    Msg msg;
-    Reader<ferry::codec::SpanInput> r{ferry::codec::SpanInput(bytes)};
-    auto status = msg.read(r);
-    if (!status.ok()) state.SkipWithError("decode failed");
-    benchmark::DoNotOptimize(msg);
-  }
-  state.SetBytesProcessed(
-      static_cast<int64_t>(state.iterations() * bytes.size()));
-}
+void fill(fy::Small& m) { fill_message(m); }
+void fill(fy::Medium& m) { fill_message(m); }
+void fill(fy::Large& m) { fill_message(m); }
+void fill(ap::Small& m) { fill_message(m); }
+void fill(ap::Medium& m) { fill_message(m); }
+void fill(ap::Large& m) { fill_message(m); }
 
 // ---- Apache Thrift C++
 
@@ -341,10 +256,15 @@ void register_message(const std::string& name) {
 
 }  // namespace
 
+void register_no_path_benchmarks();          // codec_benchmark_no_paths.cc
+void register_optional_layout_benchmarks();  // optional_layout_benchmark.cc
+
 int main(int argc, char** argv) {
   register_message<fy::Small, ap::Small, pb::Small>("Small");
   register_message<fy::Medium, ap::Medium, pb::Medium>("Medium");
   register_message<fy::Large, ap::Large, pb::Large>("Large");
+  register_no_path_benchmarks();
+  register_optional_layout_benchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
