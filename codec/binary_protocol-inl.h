@@ -83,17 +83,8 @@ Status BinaryReader<In>::skip(TType type) {
       in_.skip(n);
       return absl::OkStatus();
     }
-    case TType::kStruct: {
-      FERRY_RETURN_IF_ERROR(read_struct_begin());
-      for (;;) {
-        TType field_type;
-        std::int16_t id;
-        FERRY_RETURN_IF_ERROR(read_field_begin(field_type, id));
-        if (field_type == TType::kStop) break;
-        FERRY_RETURN_IF_ERROR(skip(field_type));
-      }
-      return read_struct_end();
-    }
+    case TType::kStruct:
+      return internal::skip_struct(*this);
     case TType::kList:
     case TType::kSet: {
       TType element;

@@ -189,4 +189,20 @@ class FieldIdStack {
   std::vector<std::int16_t> spill_;
 };
 
+// Skips the rest of a struct through the reader's own calls, so depth limits
+// and field-header decoding apply exactly as in a normal read. Both readers'
+// `skip(kStruct)` use it.
+template <class Reader>
+Status skip_struct(Reader& r) {
+  FERRY_RETURN_IF_ERROR(r.read_struct_begin());
+  for (;;) {
+    codec::TType field_type;
+    std::int16_t id;
+    FERRY_RETURN_IF_ERROR(r.read_field_begin(field_type, id));
+    if (field_type == codec::TType::kStop) break;
+    FERRY_RETURN_IF_ERROR(r.skip(field_type));
+  }
+  return r.read_struct_end();
+}
+
 }  // namespace ferry::internal

@@ -31,6 +31,7 @@
 #include "codec/application_exception.h"
 #include "codec/binary_protocol.h"
 #include "codec/compact_protocol.h"
+#include "tests/codec/codec_test_util.h"
 #include "tests/support/status_matchers.h"
 #include "thrift/TApplicationException.h"
 #include "thrift/protocol/TBinaryProtocol.h"
@@ -55,16 +56,7 @@ using apache::thrift::transport::TMemoryBuffer;
 using ::ferry::testing::IsOk;
 using ::ferry::testing::StatusIs;
 using ::testing::HasSubstr;
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
+using testing::hex;  // ferry::codec::testing, tests/codec/codec_test_util.h
 
 // One protocol on both sides.
 struct Binary {

@@ -21,6 +21,7 @@
 #include "codec/compact_protocol.h"
 #include "fuzz_types_types.h"
 #include "fuzz_types_types.tcc"
+#include "tests/codec/codec_test_util.h"
 #include "thrift/TConfiguration.h"
 #include "thrift/protocol/TBinaryProtocol.h"
 #include "thrift/protocol/TCompactProtocol.h"
@@ -87,16 +88,6 @@ bool apache_round(std::string_view bytes, std::string& reencoded) {
 
 std::size_t disagreements = 0;
 
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
@@ -133,8 +124,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     if (!(ferry_ok && apache_ok && ours == theirs)) {
       // For triage: both re-encodings, so the differing field is visible.
       std::fprintf(stderr, "ferry  (%s): %s\napache (%s): %s\n",
-                   ferry_ok ? "ok" : "rejected", hex(ours).c_str(),
-                   apache_ok ? "ok" : "rejected", hex(theirs).c_str());
+                   ferry_ok ? "ok" : "rejected",
+                   ferry::codec::testing::hex(ours).c_str(),
+                   apache_ok ? "ok" : "rejected",
+                   ferry::codec::testing::hex(theirs).c_str());
       __builtin_trap();
     }
   } else if (ferry_ok != apache_ok || ours != theirs) {
