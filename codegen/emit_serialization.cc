@@ -9,9 +9,10 @@
 namespace ferry::idlgen::emit {
 namespace {
 
-// Builds the error expression returned when a read fails: given the failing
-// Status expression, wraps it in the path helpers of every enclosing level
-// (element, map key/value, field).
+// Builds the statement that leaves `read` when a sub-read fails: given the
+// failing Status expression, wraps it in the path helpers of the enclosing
+// containers (element, map key/value) and ends in the field's exit (see
+// field_wrap) or a plain `return s;`.
 using Wrap = std::function<std::string(const std::string&)>;
 
 std::string local_ttype(const TypeRef& type) {
@@ -20,10 +21,10 @@ std::string local_ttype(const TypeRef& type) {
   return t.substr(t.rfind("TType::"));
 }
 
-// `if (auto s = <call>; !s.ok()) [[unlikely]] { return <wrap(s)>; }`
+// `if (auto s = <call>; !s.ok()) [[unlikely]] { <wrap(s)> }`
 void check(CodeWriter& out, const std::string& call, const Wrap& wrap) {
   out.open(fmt::format("if (auto s = {}; !s.ok()) [[unlikely]] {{", call));
-  out.line("return {};", wrap("std::move(s)"));
+  out.line("{}", wrap("std::move(s)"));
   out.close("}");
 }
 
@@ -288,22 +289,24 @@ void read_value(CodeWriter& out, const TypeRef& type, const std::string& target,
   }
 }
 
-// Without error paths (EmitOptions::error_paths false, a benchmark-only
-// variant) failures return the reader's status as it is.
-Wrap field_wrap(const StructModel& m, const Field& f,
-                const EmitOptions& options) {
+// The exit of a failed read of field `index` (in IDL order). With error
+// paths, every failure site only records the status and the field and jumps
+// to the one `failed:` block at the end of `read`, which adds the path: one
+// cold call per function instead of one per site keeps the hot loop small
+// (GCC leaves cold blocks of template functions inline). Without error paths
+// (a benchmark-only variant) failures return the reader's status as it is.
+Wrap field_wrap(std::size_t index, const EmitOptions& options) {
   if (!options.error_paths) {
     // `return s;` of the local status, which the compiler may elide
     // (`return std::move(s);` trips -Wpessimizing-move).
     return [](const std::string& s) {
-      return s == "std::move(s)" ? std::string("s") : s;
+      return s == "std::move(s)" ? std::string("return s;")
+                                 : fmt::format("return {};", s);
     };
   }
-  std::string struct_name = m.wire_name;
-  std::string field_name = f.name;
-  return [struct_name, field_name](const std::string& s) {
-    return fmt::format("::ferry::codec::in_field({}, \"{}\", \"{}\")", s,
-                       struct_name, field_name);
+  return [index](const std::string& s) {
+    return fmt::format("failure = {}; failed_field = {}; goto failed;", s,
+                       index);
   };
 }
 
@@ -401,8 +404,16 @@ void emit_struct_read(CodeWriter& out, const StructModel& m,
 
   CodeWriter body;
   body.indent();
-  const Wrap plain = [](const std::string&) { return std::string("s"); };
+  const Wrap plain = [](const std::string&) {
+    return std::string("return s;");
+  };
   check(body, "r.read_struct_begin()", plain);
+  const bool single_exit = options.error_paths && !s.fields.empty();
+  if (single_exit) {
+    body.raw_line(
+        "::ferry::Status failure;  // set only on the way to failed:");
+    body.raw_line("std::size_t failed_field = 0;");
+  }
   if (is_union) body.raw_line("this->value_.emplace<0>();");
   for (std::size_t i = 0; i < words; ++i)
     body.line("std::uint64_t seen{} = 0;", i);
@@ -415,7 +426,7 @@ void emit_struct_read(CodeWriter& out, const StructModel& m,
     body.open("switch (fid) {");
     for (std::size_t i = 0; i < s.fields.size(); ++i) {
       const Field& f = s.fields[i];
-      const Wrap wrap = field_wrap(m, f, options);
+      const Wrap wrap = field_wrap(i, options);
       body.line("case {}:", f.id);
       body.indent();
       body.open(
@@ -423,7 +434,7 @@ void emit_struct_read(CodeWriter& out, const StructModel& m,
       std::string target = "this->" + member_name(f);
       if (is_union) {
         body.open("if (this->value_.index() != 0) [[unlikely]] {");
-        body.line("return {};",
+        body.line("{}",
                   wrap("::ferry::codec::invalid_error(\"more than one union "
                        "member set\")"));
         body.close("}");
@@ -441,7 +452,7 @@ void emit_struct_read(CodeWriter& out, const StructModel& m,
       body.dedent();
       body.open(fmt::format(
           "}} else if (auto s = r.skip(ft); !s.ok()) [[unlikely]] {{"));
-      body.line("return {};", wrap("std::move(s)"));
+      body.line("{}", wrap("std::move(s)"));
       body.close("}");
       body.raw_line("break;");
       body.dedent();
@@ -475,6 +486,21 @@ void emit_struct_read(CodeWriter& out, const StructModel& m,
     body.close("}");
   }
   body.raw_line("return ::ferry::Status();");
+  if (single_exit) {
+    body.dedent();
+    body.raw_line("failed:");
+    body.indent();
+    body.open("{");
+    std::string names;
+    for (const Field& f : s.fields)
+      names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", f.name);
+    body.line("static constexpr std::string_view kFields[] = {{{}}};", names);
+    body.line(
+        "return ::ferry::codec::in_field(std::move(failure), \"{}\", "
+        "kFields[failed_field]);",
+        m.wire_name);
+    body.close("}");
+  }
   body.dedent();
   emit_function(out, "template <::ferry::codec::ProtocolReader R>",
                 fmt::format("::ferry::Status {}::read(R& r)", m.cpp_name),

@@ -29,8 +29,7 @@
 #include "apache_bench/bench_types.h"  // Apache's, namespace apache_bench
 #include "bench.pb.h"
 #include "bench/codec/bench_fill.h"
-#include "bench_types.h"    // ferry's, namespace ferry_gen::ferry::bench
-#include "bench_types.tcc"  // inline the generated code end to end
+#include "bench_types.h"  // ferry's, namespace ferry_gen::ferry::bench
 #include "codec/binary_protocol.h"
 #include "codec/compact_protocol.h"
 #include "thrift/protocol/TBinaryProtocol.h"

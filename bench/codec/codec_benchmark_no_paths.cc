@@ -6,7 +6,6 @@
 // generations name their header bench_types.h.
 #include "bench/codec/bench_fill.h"
 #include "bench_types.h"  // namespace ferry_nopath::ferry::bench
-#include "bench_types.tcc"
 #include "codec/binary_protocol.h"
 #include "codec/compact_protocol.h"
 
