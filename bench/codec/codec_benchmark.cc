@@ -36,6 +36,10 @@
 #include "thrift/protocol/TCompactProtocol.h"
 #include "thrift/transport/TBufferTransports.h"
 
+// No bench_types.tcc here: ferry's read/write come from the generated
+// library's explicit instantiations, as in a user's build (in a translation
+// unit this large GCC inlines less of them).
+
 namespace {
 
 using namespace codec_bench;  // NOLINT: the shared fillers and loops
