@@ -86,26 +86,13 @@ Status BinaryReader<In>::skip(TType type) {
     case TType::kStruct:
       return internal::skip_struct(*this);
     case TType::kList:
-    case TType::kSet: {
-      TType element;
-      std::uint32_t count;
-      // Through the set header for a set, so a limit error says "set".
-      FERRY_RETURN_IF_ERROR(type == TType::kSet
-                                ? read_set_begin(element, count)
-                                : read_list_begin(element, count));
-      FERRY_RETURN_IF_ERROR(skip_elements(element, count));
-      return read_list_end();
-    }
-    case TType::kMap: {
-      TType key, value;
-      std::uint32_t count;
-      FERRY_RETURN_IF_ERROR(read_map_begin(key, value, count));
-      for (std::uint32_t i = 0; i < count; ++i) {
-        FERRY_RETURN_IF_ERROR(skip(key));
-        FERRY_RETURN_IF_ERROR(skip(value));
-      }
-      return read_map_end();
-    }
+    case TType::kSet:
+      return internal::skip_list_or_set(
+          *this, type, [this](TType element, std::uint32_t count) {
+            return skip_elements(element, count);
+          });
+    case TType::kMap:
+      return internal::skip_map(*this);
     default:
       return invalid_value_error("invalid type",
                                  static_cast<std::uint8_t>(type));

@@ -164,35 +164,21 @@ Status CompactReader<In>::skip(TType type) {
     case TType::kStruct:
       return internal::skip_struct(*this);
     case TType::kList:
-    case TType::kSet: {
-      TType element;
-      std::uint32_t count;
-      // Through the set header for a set, so a limit error says "set".
-      FERRY_RETURN_IF_ERROR(type == TType::kSet
-                                ? read_set_begin(element, count)
-                                : read_list_begin(element, count));
-      if (element == TType::kByte || element == TType::kDouble ||
-          element == TType::kUuid) {
-        // Fixed-size elements in one step (the header check already
-        // compared count * size with the bytes left).
-        FERRY_RETURN_IF_ERROR(
-            skip_bytes(std::size_t{count} * min_size(element)));
-      } else {
-        for (std::uint32_t i = 0; i < count; ++i)
-          FERRY_RETURN_IF_ERROR(skip(element));
-      }
-      return read_list_end();
-    }
-    case TType::kMap: {
-      TType key, value;
-      std::uint32_t count;
-      FERRY_RETURN_IF_ERROR(read_map_begin(key, value, count));
-      for (std::uint32_t i = 0; i < count; ++i) {
-        FERRY_RETURN_IF_ERROR(skip(key));
-        FERRY_RETURN_IF_ERROR(skip(value));
-      }
-      return read_map_end();
-    }
+    case TType::kSet:
+      return internal::skip_list_or_set(
+          *this, type, [this](TType element, std::uint32_t count) -> Status {
+            if (element == TType::kByte || element == TType::kDouble ||
+                element == TType::kUuid) {
+              // Fixed-size elements in one step (the header check already
+              // compared count * size with the bytes left).
+              return skip_bytes(std::size_t{count} * min_size(element));
+            }
+            for (std::uint32_t i = 0; i < count; ++i)
+              FERRY_RETURN_IF_ERROR(skip(element));
+            return absl::OkStatus();
+          });
+    case TType::kMap:
+      return internal::skip_map(*this);
     default:
       return invalid_value_error("invalid type",
                                  static_cast<std::uint8_t>(type));

@@ -191,7 +191,7 @@ class FieldIdStack {
 
 // Skips the rest of a struct through the reader's own calls, so depth limits
 // and field-header decoding apply exactly as in a normal read. Both readers'
-// `skip(kStruct)` use it.
+// `skip` use it and the two helpers below for nested values.
 template <class Reader>
 Status skip_struct(Reader& r) {
   FERRY_RETURN_IF_ERROR(r.read_struct_begin());
@@ -203,6 +203,34 @@ Status skip_struct(Reader& r) {
     FERRY_RETURN_IF_ERROR(r.skip(field_type));
   }
   return r.read_struct_end();
+}
+
+// Skips a list or set (`type`) through the reader's header calls, so a
+// limit error names the right kind; `skip_elements(element, count)` is the
+// reader's own element loop (each protocol knows which elements have a
+// fixed size it can skip in one step).
+template <class Reader, class SkipElements>
+Status skip_list_or_set(Reader& r, codec::TType type,
+                        SkipElements skip_elements) {
+  codec::TType element;
+  std::uint32_t count;
+  FERRY_RETURN_IF_ERROR(type == codec::TType::kSet
+                            ? r.read_set_begin(element, count)
+                            : r.read_list_begin(element, count));
+  FERRY_RETURN_IF_ERROR(skip_elements(element, count));
+  return r.read_list_end();
+}
+
+template <class Reader>
+Status skip_map(Reader& r) {
+  codec::TType key, value;
+  std::uint32_t count;
+  FERRY_RETURN_IF_ERROR(r.read_map_begin(key, value, count));
+  for (std::uint32_t i = 0; i < count; ++i) {
+    FERRY_RETURN_IF_ERROR(r.skip(key));
+    FERRY_RETURN_IF_ERROR(r.skip(value));
+  }
+  return r.read_map_end();
 }
 
 }  // namespace ferry::internal
