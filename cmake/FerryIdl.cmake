@@ -89,7 +89,7 @@ function(ferry_idl_library)
 
   add_library(${FI_NAME} STATIC ${sources} ${headers})
   target_include_directories(${FI_NAME} PUBLIC $<BUILD_INTERFACE:${out_dir}>)
-  target_link_libraries(${FI_NAME} PUBLIC ferry::codec ${FI_DEPS})
+  target_link_libraries(${FI_NAME} PUBLIC ferry::transport ${FI_DEPS})
   target_compile_features(${FI_NAME} PUBLIC cxx_std_20)
   if(COMMAND ferry_target_warnings)
     # In ferry's own tree generated code meets the project's warning bar.

@@ -126,6 +126,13 @@ constexpr std::array<std::string_view, 12> kReserved = {
     "read",      "std",          "which", "write",
 };
 
+// Members of the per-function method-table structs, and `stack`, the
+// accessor every generated client inherits from ClientBase.
+constexpr std::array<std::string_view, 9> kReservedFunctions = {
+    "Args",   "Exceptions", "Result", "Return",  "exception",
+    "invoke", "kOneway",    "stack",  "success",
+};
+
 bool sorted_contains(const auto& table, std::string_view name) {
   return std::binary_search(table.begin(), table.end(), name);
 }
@@ -146,6 +153,17 @@ std::string cpp_name(std::string_view name) {
   std::string out(name);
   if (is_cpp_keyword(name) || is_reserved_generated_name(name)) out += '_';
   return out;
+}
+
+bool is_reserved_function_name(std::string_view name) {
+  static_assert(
+      std::is_sorted(kReservedFunctions.begin(), kReservedFunctions.end()));
+  return sorted_contains(kReservedFunctions, name);
+}
+
+std::string cpp_function_name(std::string_view name) {
+  if (is_reserved_function_name(name)) return std::string(name) + '_';
+  return cpp_name(name);
 }
 
 }  // namespace ferry::idlgen

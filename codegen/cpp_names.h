@@ -33,4 +33,17 @@ bool is_reserved_generated_name(std::string_view name);
 // name, otherwise `name` unchanged.
 std::string cpp_name(std::string_view name);
 
+// True for the names the generated service code declares inside the
+// per-function method-table structs (`Args`, `Result`, `Return`,
+// `Exceptions`, `kOneway`, `invoke`, `success`, `exception`) and the
+// client's base (`stack`). Only service functions are spelled with these
+// escaped: a struct member may be called `stack` or `success` (the
+// result's own field is).
+bool is_reserved_function_name(std::string_view name);
+
+// A service function's C++ name (method-table struct, interface, handler
+// and client method): `cpp_name`, with a trailing `_` also for
+// `is_reserved_function_name`.
+std::string cpp_function_name(std::string_view name);
+
 }  // namespace ferry::idlgen

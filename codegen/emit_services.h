@@ -7,8 +7,18 @@
 // - `S_f_result` (not for oneway): field 0 `success` (non-void functions)
 //   and one optional field per declared exception; `write` emits only the
 //   first set member, as Apache does.
-// Per service a method table `SService` (see the generated header's
-// comment) that the Thrift RPC layer builds client and server stubs on.
+// Per service (see the generated header's comment):
+// - the method table `SService` that the Thrift RPC layer
+//   (transport/thrift/service.h) builds on: per function its types, the
+//   declared exceptions, `invoke` (calls a handler's method with the
+//   decoded arguments, passing the Context when the handler takes it) and
+//   the result's fields; `method_index` as a perfect dispatch (switches on
+//   the length and on distinguishing bytes, then one comparison);
+// - `SIf`, a virtual interface for handlers (`Task<R> f(Context&, args…)`,
+//   R an `Outcome` for functions with `throws`);
+// - `SClient<Stack>`, one method per function (with and without a
+//   Context) calling `thrift::call<SService::f>` on the stack.
+// `extends` carries over: `SIf` and `SClient` derive from the base's.
 
 #include <string>
 

@@ -14,8 +14,10 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # Thrift interop and codec comparisons: Apache Thrift's compiler, C++ and
-  # Python libraries; protobuf for the codec benchmark; gnuplot for charts
-  thrift-compiler libthrift-dev libboost-dev python3-thrift
+  # Python libraries (libevent-dev: the headers Apache's TNonblockingServer
+  # includes, for the RPC benchmark's reference server); protobuf for the
+  # codec benchmark; gnuplot for charts
+  thrift-compiler libthrift-dev libboost-dev python3-thrift libevent-dev
   libprotobuf-dev protobuf-compiler libprotoc-dev gnuplot-nox
 )
 

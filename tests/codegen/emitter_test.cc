@@ -5,7 +5,9 @@
 
 #include "codegen/emitter.h"
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -51,6 +53,19 @@ TEST(CppNamesTest, GeneratedNamesAreReservedButNotKeywords) {
     EXPECT_TRUE(is_reserved_generated_name(name)) << name;
     EXPECT_EQ(cpp_name(name), std::string(name) + "_");
   }
+}
+
+TEST(CppNamesTest, FunctionNamesAlsoAvoidMethodTableMembers) {
+  for (const char* name : {"Args", "Result", "Return", "Exceptions", "kOneway",
+                           "invoke", "success", "exception", "stack"}) {
+    EXPECT_TRUE(is_reserved_function_name(name)) << name;
+    EXPECT_EQ(cpp_function_name(name), std::string(name) + "_");
+    EXPECT_EQ(cpp_name(name), name);  // fields and types keep these names
+  }
+  EXPECT_EQ(cpp_function_name("delete"), "delete_");
+  EXPECT_EQ(cpp_function_name("kName"), "kName_");
+  EXPECT_EQ(cpp_function_name("add"), "add");
+  EXPECT_EQ(cpp_function_name("stacks"), "stacks");
 }
 
 TEST(CppNamesTest, OrdinaryNamesAreVerbatim) {
@@ -256,6 +271,73 @@ TEST(EmitterTest, ServiceTableAndResults) {
   // Results write only the first set member.
   EXPECT_THAT(file(files, "main_services.tcc"),
               HasSubstr("if (this->success) {"));
+  // Per function: exceptions, invoke, the result's fields.
+  EXPECT_THAT(h, HasSubstr("using Exceptions = std::tuple<::E>;"));
+  EXPECT_THAT(h, HasSubstr("if constexpr (requires { h.add(cx, "
+                           "std::move(a.a)); }) {"));
+  EXPECT_THAT(h, HasSubstr("static auto& success(Result& r) noexcept { "
+                           "return r.success; }"));
+  EXPECT_THAT(h, HasSubstr("static_assert(I == 0);\n      return r.e;"));
+  // The interface and the client.
+  EXPECT_THAT(h, HasSubstr("class SIf {"));
+  EXPECT_THAT(h, HasSubstr("virtual ::ferry::Task<::ferry::thrift::Outcome<"
+                           "void, ::E>> f(::ferry::Context& cx) = 0;"));
+  EXPECT_THAT(h, HasSubstr("virtual ::ferry::Task<void> g("
+                           "::ferry::Context& cx) = 0;"));
+  EXPECT_THAT(h, HasSubstr("class SClient : public "
+                           "::ferry::thrift::ClientBase<Stack> {"));
+  EXPECT_THAT(h, HasSubstr("return ::ferry::thrift::call<SService::add>("
+                           "this->stack(), cx, S_add_args{std::move(a)});"));
+  EXPECT_THAT(h, HasSubstr("#include \"transport/thrift/service.h\""));
+}
+
+TEST(EmitterTest, ServicelessHeaderSkipsTheRuntimeIncludes) {
+  const std::string h =
+      file(emit_parsed("struct A { 1: i32 x }"), "main_services.h");
+  EXPECT_THAT(h, Not(HasSubstr("transport/thrift/service.h")));
+  EXPECT_THAT(h, Not(HasSubstr("runtime/task.h")));
+}
+
+TEST(EmitterTest, ExtendedServicesDeriveInterfaceAndClient) {
+  const std::string h = file(emit_parsed(R"(
+    namespace cpp n
+    service B { void f() }
+    service S extends B { void g() }
+  )"),
+                             "main_services.h");
+  EXPECT_THAT(h, HasSubstr("class SIf : public ::n::BIf {"));
+  EXPECT_THAT(h, HasSubstr("class SClient : public ::n::BClient<Stack> {"));
+  EXPECT_THAT(h, HasSubstr("explicit SClient(Stack stack) : "
+                           "::n::BClient<Stack>(std::move(stack)) {}"));
+}
+
+// Counts the non-overlapping occurrences of `needle` in `text`.
+std::size_t count(std::string_view text, std::string_view needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string_view::npos;
+       at = text.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
+TEST(EmitterTest, MethodIndexComparesOnce) {
+  // Same length, sharing bytes: a switch on byte 0, then on byte 1 for the
+  // `a..` names, then on byte 2 for `abc`/`abd`; one comparison per leaf.
+  const std::string h = file(emit_parsed(R"(
+    service S { void abc(), void abd(), void bbc(), void axc(), void q() }
+  )"),
+                             "main_services.h");
+  const auto begin = h.find("method_index(std::string_view name)");
+  ASSERT_NE(begin, std::string::npos);
+  const std::string_view body = std::string_view(h).substr(begin);
+  EXPECT_EQ(count(body, "name == "), 5u);
+  EXPECT_THAT(body, Not(HasSubstr("if (name ==")));
+  EXPECT_THAT(body, HasSubstr("switch (name.size()) {"));
+  EXPECT_THAT(body, HasSubstr("switch (name[0]) {"));
+  EXPECT_THAT(body, HasSubstr("case 'b':\n            return name == \"bbc\" "
+                              "? 2 : -1;"));
+  EXPECT_THAT(body,
+              HasSubstr("case 1:\n        return name == \"q\" ? 4 : -1;"));
 }
 
 TEST(EmitterTest, ConstsAreConstexprWhereLiteral) {

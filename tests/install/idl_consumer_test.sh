@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # ctest: installs this build of ferry into a scratch prefix, then configures,
 # builds and runs a copy of examples/idl_consumer against it with
-# find_package(ferry): the installed idlgen, FerryIdl.cmake and codec
-# headers must suffice. Then checks the build dependencies: editing the
-# *included* shared.thrift must regenerate greeter.thrift's code too (the
-# depfile), and a rebuild with nothing changed must run nothing.
+# find_package(ferry): the installed idlgen, FerryIdl.cmake and the codec
+# and transport headers (generated service code uses both) must suffice.
+# Then checks the build dependencies: editing the *included* shared.thrift
+# must regenerate greeter.thrift's code too (the depfile), and a rebuild
+# with nothing changed must run nothing.
 #   idl_consumer_test.sh <ferry build dir> <ferry source dir>
 set -euo pipefail
 build=$1

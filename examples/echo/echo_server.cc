@@ -1,0 +1,100 @@
+// echo_server: the Echo service of ../shared/bench/bench.thrift on ferry's
+// Thrift server, for the README demo and the RPC benchmark.
+//
+//   echo_server [--host H] [--port N] [--threads N]
+//               [--transport framed|buffered] [--protocol binary|compact]
+//
+// Without --transport/--protocol every combination is accepted (detected
+// per connection). Prints "LISTENING <port>" when ready (--port 0 picks a
+// free port); SIGINT/SIGTERM stop it gracefully and print the request
+// count.
+
+#include <fmt/core.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include "bench_services.h"
+#include "examples/thrift_test/flags.h"
+#include "transport/thrift/processor.h"
+#include "transport/thrift/server.h"
+
+namespace {
+
+using namespace ferry;
+namespace bench = ::ferry_demo::ferry::bench;
+
+// Synchronous: no coroutine frame for the handler itself.
+struct EchoHandler {
+  bench::Small echo(bench::Small req) { return req; }
+};
+
+int run(int argc, char** argv) {
+  auto flags = examples::Flags::parse(
+      argc, argv, {"host", "port", "threads", "transport", "protocol", "cpus"});
+  if (!flags.ok()) {
+    fmt::print(stderr, "echo_server: {}\n", message_of(flags.status()));
+    return 2;
+  }
+  thrift::ServerOptions options;
+  options.host = flags->get_or("host", "127.0.0.1");
+  options.port =
+      static_cast<uint16_t>(std::stoi(flags->get_or("port", "9090")));
+  options.threads = std::stoul(flags->get_or("threads", "1"));
+  if (auto cpus = flags->get("cpus")) {  // "0,2": pin worker i to cpus[i]
+    for (std::size_t at = 0; at < cpus->size();) {
+      std::size_t comma = cpus->find(',', at);
+      if (comma == std::string::npos) comma = cpus->size();
+      options.pin_cpus.push_back(std::stoi(cpus->substr(at, comma - at)));
+      at = comma + 1;
+    }
+  }
+  if (flags->has("transport") || flags->has("protocol")) {
+    auto framing = thrift::parse_framing(flags->get_or("transport", "framed"));
+    auto protocol = thrift::parse_protocol(flags->get_or("protocol", "binary"));
+    if (!framing.ok() || !protocol.ok()) {
+      fmt::print(
+          stderr, "echo_server: {}\n",
+          message_of(framing.ok() ? protocol.status() : framing.status()));
+      return 2;
+    }
+    options.format = thrift::WireFormat{*framing, *protocol};
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  static EchoHandler handler;
+  using Processor = thrift::Processor<bench::EchoService, EchoHandler>;
+  auto server =
+      thrift::Server::start(options, [] { return Processor(&handler); });
+  if (!server.ok()) {
+    fmt::print(stderr, "echo_server: {}\n", message_of(server.status()));
+    return 1;
+  }
+  fmt::print("LISTENING {}\n", (*server)->address().port());
+  fmt::print(
+      "echo_server: {} ({} workers, backend {}, {})\n",
+      (*server)->address().to_string(), (*server)->workers(),
+      backend_name((*server)->backend()),
+      options.format
+          ? fmt::format("{} {}", thrift::framing_name(options.format->framing),
+                        thrift::protocol_name(options.format->protocol))
+          : std::string("any transport and protocol"));
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  const thrift::ServerStats stats = (*server)->stats();
+  (*server)->stop();
+  fmt::print("echo_server: served {} requests on {} connections\n",
+             stats.requests, stats.connections_accepted);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return run(argc, argv); }

@@ -1,0 +1,319 @@
+#pragma once
+
+// Server-side dispatch: `Processor<Table, Handler>` is the innermost service
+// of a Thrift server's stack. It finds the called function in idlgen's
+// method table (`CalcService`, following `Extends` to the base services),
+// decodes the arguments, calls the handler's method and encodes the reply.
+//
+//   struct CalcHandler {                       // any class with the methods;
+//     int32_t add(int32_t a, int32_t b) { return a + b; }     // sync, or
+//     Task<Outcome<void, Boom>> fail(Context& cx, std::string why);
+//   };                                         // or derive from `CalcIf`
+//   auto stack = ServiceBuilder()
+//                    .layer(TimeoutLayer(1s))
+//                    .service(Processor<CalcService, CalcHandler>(&handler));
+//
+// A handler method may take `Context&` first, and may return its value
+// directly or as `Task<>`, as `Result<>`/`Status`, or as an `Outcome` when
+// the function declares exceptions; it may also `throw` a declared
+// exception. Anything else it throws becomes a TApplicationException
+// INTERNAL_ERROR carrying `what()`. An unknown method is answered with
+// UNKNOWN_METHOD; undecodable arguments with PROTOCOL_ERROR (the framing
+// is intact, so the connection stays open).
+//
+// Dispatch costs one switch on the name's length and at most one string
+// comparison per table level (idlgen's `method_index`), then an indirect
+// call through a constexpr table; nothing is allocated for it.
+
+#include <array>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "codec/application_exception.h"
+#include "codec/binary_protocol.h"
+#include "codec/buffer.h"
+#include "codec/compact_protocol.h"
+#include "codec/protocol.h"
+#include "middleware/context.h"
+#include "runtime/io_buf.h"
+#include "runtime/status.h"
+#include "runtime/task.h"
+#include "transport/thrift/framing.h"
+#include "transport/thrift/outcome.h"
+
+namespace ferry::thrift {
+
+// One decoded envelope on its way through a server's stack. `method` views
+// a string owned by the connection for the whole call.
+struct ServerRequest {
+  std::string_view method;
+  codec::MessageType type = codec::MessageType::kCall;
+  std::int32_t seqid = 0;
+  WireFormat format;
+  IoBuf body;  // the bytes after the envelope header
+  const codec::DecodeLimits* limits = nullptr;
+};
+
+// The encoded reply, framed and ready to write; empty for oneway calls.
+// Failures travel as the Result's Status, which the connection turns into
+// a TApplicationException reply (codec::ApplicationException::from_status).
+struct ServerResponse {
+  IoBuf reply;
+};
+
+// Encodes a whole reply message (`body` is a result struct or an
+// ApplicationException) in `format`, framed if the format is.
+template <class Body>
+IoBuf encode_reply(const WireFormat& format, std::string_view method,
+                   codec::MessageType type, std::int32_t seqid,
+                   const Body& body) {
+  codec::WriteBuffer out;
+  const std::size_t frame = begin_frame(out, format.framing);
+  if (format.protocol == codec::ProtocolId::kCompact) {
+    codec::CompactWriter<codec::WriteBuffer> w(out);
+    w.write_message_begin(method, type, seqid);
+    body.write(w);
+    w.write_message_end();
+  } else {
+    codec::BinaryWriter<codec::WriteBuffer> w(out);
+    w.write_message_begin(method, type, seqid);
+    body.write(w);
+    w.write_message_end();
+  }
+  finish_frame(out, format.framing, frame);
+  return out.take();
+}
+
+// The exception reply for a failed call (from_status of `why`).
+IoBuf encode_exception_reply(const WireFormat& format, std::string_view method,
+                             std::int32_t seqid, const Status& why);
+
+namespace detail {
+
+[[gnu::cold]] Status unknown_method(std::string_view method);
+[[gnu::cold]] Status bad_arguments(std::string_view method, const Status& why);
+[[gnu::cold]] Status handler_threw(std::string_view method,
+                                   std::exception_ptr e);
+[[gnu::cold]] void log_oneway_failure(std::string_view method,
+                                      const Status& why);
+
+template <class T>
+struct IsTask : std::false_type {};
+template <class T>
+struct IsTask<Task<T>> : std::true_type {};
+
+template <class T>
+struct IsResult : std::false_type {};
+template <class T>
+struct IsResult<Result<T>> : std::true_type {};
+
+template <class T>
+struct IsOutcome : std::false_type {};
+template <class T, class... Es>
+struct IsOutcome<Outcome<T, Es...>> : std::true_type {};
+
+template <class Args>
+Status read_args(const ServerRequest& req, Args& args) {
+  if (req.format.protocol == codec::ProtocolId::kCompact) {
+    codec::CompactReader<codec::ChainInput> r{codec::ChainInput(req.body),
+                                              *req.limits};
+    return args.read(r);
+  }
+  codec::BinaryReader<codec::ChainInput> r{codec::ChainInput(req.body),
+                                           *req.limits};
+  return args.read(r);
+}
+
+// Puts a declared exception into its field of the result struct.
+template <class M, class E, std::size_t I = 0>
+Status store_exception(typename M::Result& result, E&& e) {
+  if constexpr (I == std::tuple_size_v<typename M::Exceptions>) {
+    static_assert(I != I, "not a declared exception of this function");
+    return Status();
+  } else if constexpr (std::is_same_v<
+                           std::remove_cvref_t<E>,
+                           std::tuple_element_t<I, typename M::Exceptions>>) {
+    M::template exception<I>(result) = std::forward<E>(e);
+    return Status();
+  } else {
+    return store_exception<M, E, I + 1>(result, std::forward<E>(e));
+  }
+}
+
+// Stores what the handler returned into the result struct.
+template <class M, class V>
+Status store(typename M::Result& result, V&& v) {
+  using T = std::remove_cvref_t<V>;
+  if constexpr (std::is_same_v<T, Status>) {
+    return v;
+  } else if constexpr (IsResult<T>::value) {
+    if (!v.ok()) return v.status();
+    return store<M>(result, *std::forward<V>(v));
+  } else if constexpr (IsOutcome<T>::value) {
+    if (v.has_value()) {
+      if constexpr (!std::is_void_v<typename M::Return>) {
+        M::success(result) = std::move(v.value());
+      }
+      return Status();
+    }
+    return std::visit(
+        [&](auto&& alt) -> Status {
+          using A = std::remove_cvref_t<decltype(alt)>;
+          if constexpr (std::is_same_v<A, typename T::Value>) {
+            return Status();  // not reached: has_value() was false
+          } else {
+            return store_exception<M>(result, std::move(alt));
+          }
+        },
+        std::move(v.variant()));
+  } else {
+    M::success(result) = std::forward<V>(v);
+    return Status();
+  }
+}
+
+// If `e` holds a declared exception of M, stores it and returns true.
+template <class M, std::size_t I = 0>
+bool store_thrown(typename M::Result& result, const std::exception_ptr& e) {
+  if constexpr (I == std::tuple_size_v<typename M::Exceptions>) {
+    return false;
+  } else {
+    try {
+      std::rethrow_exception(e);
+    } catch (std::tuple_element_t<I, typename M::Exceptions>& ex) {
+      M::template exception<I>(result) = std::move(ex);
+      return true;
+    } catch (...) {
+    }
+    return store_thrown<M, I + 1>(result, e);
+  }
+}
+
+}  // namespace detail
+
+template <class Table, class Handler>
+class Processor {
+ public:
+  using Request = ServerRequest;
+  using Response = ServerResponse;
+  using Fn = Task<Result<ServerResponse>> (*)(Handler&, Context&,
+                                              ServerRequest&&);
+
+  // `handler` must outlive every stack built on this processor.
+  explicit Processor(Handler* handler) noexcept : handler_(handler) {}
+
+  Task<Result<ServerResponse>> call(Context& cx, ServerRequest req) {
+    const Fn fn = find(req.method);
+    if (fn == nullptr) [[unlikely]]
+      return fail(detail::unknown_method(req.method));
+    return fn(*handler_, cx, std::move(req));
+  }
+
+  // The function serving `method` (this table or a base's), or nullptr.
+  static Fn find(std::string_view method) noexcept {
+    const int i = Table::method_index(method);
+    if (i >= 0) return kFns[i];
+    if constexpr (!std::is_void_v<typename Table::Extends>) {
+      return Processor<typename Table::Extends, Handler>::find(method);
+    } else {
+      return nullptr;
+    }
+  }
+
+ private:
+  static Task<Result<ServerResponse>> fail(Status why) { co_return why; }
+
+  template <class M>
+  static Task<Result<ServerResponse>> handle(Handler& h, Context& cx,
+                                             ServerRequest&& request) {
+    ServerRequest req = std::move(request);
+    cx.method = M::kName;
+    typename M::Args args;
+    if (Status s = detail::read_args(req, args); !s.ok()) [[unlikely]]
+      co_return detail::bad_arguments(M::kName, s);
+    req.body.clear();  // the arguments own their data now
+
+    if constexpr (M::kOneway) {
+      Status s;
+      try {
+        s = co_await invoke_oneway<M>(h, cx, args);
+      } catch (...) {
+        s = detail::handler_threw(M::kName, std::current_exception());
+      }
+      if (!s.ok()) detail::log_oneway_failure(M::kName, s);
+      co_return ServerResponse{};
+    } else {
+      typename M::Result result;
+      std::exception_ptr thrown;
+      Status s;
+      try {
+        using Raw = decltype(M::invoke(h, cx, args));
+        if constexpr (detail::IsTask<Raw>::value) {
+          if constexpr (std::is_void_v<typename Raw::value_type>) {
+            co_await M::invoke(h, cx, args);
+          } else {
+            s = detail::store<M>(result, co_await M::invoke(h, cx, args));
+          }
+        } else if constexpr (std::is_void_v<Raw>) {
+          M::invoke(h, cx, args);
+        } else {
+          s = detail::store<M>(result, M::invoke(h, cx, args));
+        }
+      } catch (...) {
+        thrown = std::current_exception();
+      }
+      if (thrown) [[unlikely]] {
+        result = {};
+        if (!detail::store_thrown<M>(result, thrown)) {
+          co_return detail::handler_threw(M::kName, thrown);
+        }
+      }
+      if (!s.ok()) [[unlikely]]
+        co_return s;
+      co_return ServerResponse{encode_reply(
+          req.format, M::kName, codec::MessageType::kReply, req.seqid, result)};
+    }
+  }
+
+  // Runs a oneway handler; its outcome only matters for the log.
+  template <class M>
+  static Task<Status> invoke_oneway(Handler& h, Context& cx,
+                                    typename M::Args& args) {
+    using Raw = decltype(M::invoke(h, cx, args));
+    if constexpr (detail::IsTask<Raw>::value) {
+      if constexpr (std::is_void_v<typename Raw::value_type>) {
+        co_await M::invoke(h, cx, args);
+        co_return Status();
+      } else {
+        auto v = co_await M::invoke(h, cx, args);
+        if constexpr (std::is_same_v<decltype(v), Status>) co_return v;
+        co_return Status();
+      }
+    } else if constexpr (std::is_void_v<Raw>) {
+      M::invoke(h, cx, args);
+      co_return Status();
+    } else {
+      auto v = M::invoke(h, cx, args);
+      if constexpr (std::is_same_v<decltype(v), Status>) co_return v;
+      co_return Status();
+    }
+  }
+
+  template <std::size_t... I>
+  static constexpr auto make_fns(std::index_sequence<I...>) {
+    return std::array<Fn, sizeof...(I)>{
+        &handle<std::tuple_element_t<I, typename Table::Methods>>...};
+  }
+  static constexpr auto kFns = make_fns(
+      std::make_index_sequence<std::tuple_size_v<typename Table::Methods>>());
+
+  Handler* handler_;
+};
+
+}  // namespace ferry::thrift

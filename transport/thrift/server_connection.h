@@ -1,0 +1,265 @@
+#pragma once
+
+// One server connection (part of transport/thrift/server.h; see there for
+// the behaviour). Templated on the worker's stack so every request runs
+// through it with static dispatch.
+//
+// Three kinds of task share the connection, all on its worker:
+// - the reader (`run`): reads, splits messages, decodes each envelope and
+//   spawns a request task; it stops on EOF, an error, malformed input or
+//   drain();
+// - one request task per call: runs the stack and hands the reply to
+//   `complete`, which appends it to `out_` in reply order;
+// - the writer: wakes once per loop turn in which replies arrived and
+//   writes everything pending with one gathered write.
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "codec/binary_protocol.h"
+#include "codec/buffer.h"
+#include "codec/compact_protocol.h"
+#include "codec/message.h"
+#include "middleware/context.h"
+#include "runtime/cancel.h"
+#include "runtime/event.h"
+#include "runtime/io_buf.h"
+#include "runtime/net.h"
+#include "runtime/task.h"
+#include "runtime/task_group.h"
+#include "runtime/time.h"
+#include "transport/thrift/envelope.h"
+#include "transport/thrift/framing.h"
+#include "transport/thrift/processor.h"
+#include "transport/thrift/server.h"
+
+namespace ferry::thrift::detail {
+
+template <class Stack>
+class ServerConnection final : public ServerConnectionBase {
+ public:
+  ServerConnection(ServerWorker& worker, Stack& stack, TcpStream stream)
+      : worker_(worker),
+        stack_(stack),
+        stream_(std::move(stream)),
+        last_activity_(now()) {}
+
+  Task<void> run();
+
+  void drain() noexcept override { read_cancel_.cancel(); }
+  Clock::time_point last_activity() const noexcept override {
+    return last_activity_;
+  }
+  std::size_t in_flight() const noexcept override { return in_flight_; }
+
+ private:
+  static constexpr uint64_t kNoOrdinal = ~uint64_t{0};
+
+  // Reads until EOF, an error, malformed input or drain().
+  Task<void> read_loop();
+  // Returns false when the connection must close.
+  bool dispatch(IoBuf message);
+  Task<void> handle(std::string name, codec::MessageType type,
+                    std::int32_t seqid, IoBuf body, uint64_t ordinal);
+  void complete(uint64_t ordinal, IoBuf reply);
+  void push_out(IoBuf reply) {
+    out_.append(std::move(reply));
+    if (!has_output_.is_set()) has_output_.set();
+  }
+  Task<void> write_loop();
+
+  ServerWorker& worker_;
+  Stack& stack_;
+  TcpStream stream_;
+  Clock::time_point last_activity_;
+  CancelSource read_cancel_;
+  std::optional<MessageSplitter> splitter_;
+  WireFormat format_;
+  bool multiplexed_ = false;  // replies may leave in completion order
+  bool closing_ = false;      // the reader is done
+  bool broken_ = false;       // a write failed: drop further replies
+  std::size_t in_flight_ = 0;
+  TaskGroup tasks_;  // request tasks and the writer
+  // Reply ordering: the ordinal the next written reply must have, and the
+  // replies that finished ahead of it (index i <-> ordinal next_out_ + i).
+  uint64_t next_ordinal_ = 0;
+  uint64_t next_out_ = 0;
+  std::deque<std::optional<IoBuf>> parked_;
+  IoBuf out_;
+  Event has_output_;
+};
+
+template <class Stack>
+Task<void> serve_connection(ServerWorker& worker, Stack& stack,
+                            TcpStream stream) {
+  ServerConnection<Stack> conn(worker, stack, std::move(stream));
+  register_connection(worker, &conn);
+  co_await conn.run();
+  unregister_connection(worker, &conn);
+}
+
+template <class Stack>
+Task<void> ServerConnection<Stack>::run() {
+  read_cancel_.chain_to(co_await current_cancel_source());
+  tasks_.spawn(write_loop());
+  co_await read_loop();
+  closing_ = true;
+  has_output_.set();  // the writer re-checks whether it is done
+  co_await tasks_.join();
+  co_await stream_.close();
+}
+
+template <class Stack>
+Task<void> ServerConnection<Stack>::read_loop() {
+  const ServerOptions& options = *worker_.options;
+  IoBuf pending;
+  if (options.format) splitter_.emplace(*options.format, options.limits);
+  for (;;) {
+    Result<IoBuf> got = co_await run_under(&read_cancel_, stream_.read());
+    last_activity_ = now();
+    if (!got.ok()) {
+      if (got.status().code() != absl::StatusCode::kCancelled) {
+        log_connection(stream_.peer_address(), message_of(got.status()));
+      }
+      co_return;
+    }
+    if (got->empty()) {  // the peer closed its side
+      if (pending.size() > 0 || (splitter_ && splitter_->partial_bytes())) {
+        log_connection(stream_.peer_address(),
+                       "peer closed in the middle of a message");
+      }
+      co_return;
+    }
+    pending.append(std::move(*got));
+    if (!splitter_) {
+      Detection d =
+          detect_wire_format(pending, options.limits.max_message_size);
+      if (d.result == Detect::kNeedMore) continue;
+      if (d.result == Detect::kUnrecognized) {
+        ++worker_.stats.connections_closed_malformed;
+        log_connection(stream_.peer_address(), d.error);
+        co_return;
+      }
+      splitter_.emplace(d.format, options.limits);
+    }
+    for (;;) {
+      Result<std::optional<IoBuf>> message = splitter_->next(pending);
+      if (!message.ok()) [[unlikely]] {
+        ++worker_.stats.connections_closed_malformed;
+        log_connection(stream_.peer_address(), message_of(message.status()));
+        co_return;
+      }
+      if (!message->has_value()) break;
+      if (!dispatch(std::move(**message))) co_return;
+    }
+  }
+}
+
+template <class Stack>
+bool ServerConnection<Stack>::dispatch(IoBuf message) {
+  format_ = splitter_->format();
+  Envelope env;
+  if (Status s = read_envelope(message, format_.protocol,
+                               worker_.options->limits, env);
+      !s.ok()) [[unlikely]] {
+    ++worker_.stats.connections_closed_malformed;
+    log_connection(stream_.peer_address(), message_of(s));
+    return false;
+  }
+  if (env.type != codec::MessageType::kCall &&
+      env.type != codec::MessageType::kOneway) [[unlikely]] {
+    ++worker_.stats.connections_closed_malformed;
+    log_connection(stream_.peer_address(),
+                   "received a message that is neither a call nor oneway");
+    return false;
+  }
+  if (env.type == codec::MessageType::kOneway &&
+      env.name.size() == kMultiplexAnnouncement.size() &&
+      env.name == kMultiplexAnnouncement) [[unlikely]] {
+    multiplexed_ = true;
+    return true;
+  }
+  ++worker_.stats.requests;
+  message.trim_front(env.header_size);
+  const uint64_t ordinal =
+      env.type == codec::MessageType::kOneway ? kNoOrdinal : next_ordinal_++;
+  ++in_flight_;
+  tasks_.spawn(handle(std::move(env.name), env.type, env.seqid,
+                      std::move(message), ordinal));
+  return true;
+}
+
+template <class Stack>
+Task<void> ServerConnection<Stack>::handle(std::string name,
+                                           codec::MessageType type,
+                                           std::int32_t seqid, IoBuf body,
+                                           uint64_t ordinal) {
+  Context cx;
+  cx.peer = stream_.peer_address();
+  cx.method = name;
+  ServerRequest request{
+      name, type, seqid, format_, std::move(body), &worker_.options->limits};
+  Result<ServerResponse> response =
+      co_await stack_.call(cx, std::move(request));
+  if (ordinal != kNoOrdinal) {
+    if (response.ok()) [[likely]] {
+      complete(ordinal, std::move(response->reply));
+    } else {
+      complete(ordinal,
+               encode_exception_reply(format_, name, seqid, response.status()));
+    }
+  } else if (!response.ok()) {
+    log_oneway_failure(name, response.status());
+  }
+  if (--in_flight_ == 0 && closing_) has_output_.set();
+}
+
+template <class Stack>
+void ServerConnection<Stack>::complete(uint64_t ordinal, IoBuf reply) {
+  if (broken_) return;
+  if (multiplexed_) {
+    push_out(std::move(reply));
+    return;
+  }
+  if (ordinal == next_out_ && parked_.empty()) [[likely]] {
+    ++next_out_;
+    push_out(std::move(reply));
+    return;
+  }
+  const std::size_t index = ordinal - next_out_;
+  if (parked_.size() <= index) parked_.resize(index + 1);
+  parked_[index] = std::move(reply);
+  while (!parked_.empty() && parked_.front().has_value()) {
+    push_out(std::move(*parked_.front()));
+    parked_.pop_front();
+    ++next_out_;
+  }
+}
+
+template <class Stack>
+Task<void> ServerConnection<Stack>::write_loop() {
+  for (;;) {
+    if (out_.empty()) {
+      if (closing_ && in_flight_ == 0) co_return;
+      has_output_.reset();
+      if (Status s = co_await has_output_.wait(); !s.ok()) co_return;
+      continue;
+    }
+    Status s = co_await stream_.write(std::move(out_));
+    if (!s.ok()) {
+      if (s.code() != absl::StatusCode::kCancelled) {
+        log_connection(stream_.peer_address(), message_of(s));
+      }
+      broken_ = true;
+      out_.clear();
+      parked_.clear();
+      read_cancel_.cancel();
+      co_return;
+    }
+  }
+}
+
+}  // namespace ferry::thrift::detail
