@@ -73,8 +73,7 @@ SpawnedTask run_spawned(TaskGroup* group, Task<void> task) {
 
 }  // namespace internal
 
-void TaskGroup::spawn(Task<void> task) {
-  internal::Worker* w = internal::Worker::current();
+internal::SpawnedPromise& TaskGroup::adopt(Task<void> task) {
   internal::SpawnedTask s = internal::run_spawned(this, std::move(task));
   internal::SpawnedPromise& p = s.h_.promise();
   p.set_cancel_source(&cancel_);
@@ -82,7 +81,16 @@ void TaskGroup::spawn(Task<void> task) {
   if (head_ != nullptr) head_->prev_ = &p;
   head_ = &p;
   ++size_;
-  w->schedule(&p);
+  return p;
+}
+
+void TaskGroup::spawn(Task<void> task) {
+  internal::Worker::current()->schedule(&adopt(std::move(task)));
+}
+
+void TaskGroup::start(Task<void> task) {
+  internal::SpawnedPromise& p = adopt(std::move(task));
+  std::coroutine_handle<internal::SpawnedPromise>::from_promise(p).resume();
 }
 
 void TaskGroup::finished(internal::SpawnedPromise* p) noexcept {

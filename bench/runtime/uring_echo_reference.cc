@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -37,10 +36,12 @@
 #include <utility>
 #include <vector>
 
+#include "bench/common/flags.h"
+
 namespace {
 
 // examples/raw_echo/frame.h's values, restated so that this file depends on
-// nothing of ferry's.
+// nothing of ferry's (bench/common/flags.h is the standard library alone).
 constexpr std::size_t kHeaderSize = 4;
 constexpr uint32_t kMaxFrameSize = uint32_t{64} << 20;
 
@@ -521,21 +522,15 @@ void run(Server& s, double max_seconds) {
   }
 }
 
+// Sets *out from flag --`name`'s `value`, a number in [min, max].
 template <class T>
-bool parse_number(std::string_view name, std::string_view value, T min, T max,
-                  T* out) {
-  T v{};
-  const auto [end, ec] =
-      std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc() || end != value.data() + value.size() || !(v >= min) ||
-      !(v <= max)) {
-    std::fprintf(stderr, "uring_echo_reference: --%.*s: bad value '%.*s'\n",
-                 static_cast<int>(name.size()), name.data(),
-                 static_cast<int>(value.size()), value.data());
-    return false;
-  }
-  *out = v;
-  return true;
+bool parse_flag_number(std::string_view name, std::string_view value, T min,
+                       T max, T* out) {
+  if (ferry::bench_common::parse_number(value, min, max, out)) return true;
+  std::fprintf(stderr, "uring_echo_reference: --%.*s: bad value '%.*s'\n",
+               static_cast<int>(name.size()), name.data(),
+               static_cast<int>(value.size()), value.data());
+  return false;
 }
 
 }  // namespace
@@ -561,11 +556,11 @@ int main(int argc, char** argv) {
     }
     bool ok = arg.starts_with("--") && !value.empty();
     if (ok && name == "port") {
-      ok = parse_number<uint16_t>(name, value, 0, 65535, &port);
+      ok = parse_flag_number<uint16_t>(name, value, 0, 65535, &port);
     } else if (ok && name == "host") {
       host = value;
     } else if (ok && name == "max-seconds") {
-      ok = parse_number<double>(name, value, 0, 1e9, &max_seconds);
+      ok = parse_flag_number<double>(name, value, 0, 1e9, &max_seconds);
     } else {
       ok = false;
     }

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "bench_services.h"
-#include "examples/thrift_test/flags.h"
+#include "examples/common/flags.h"
 #include "middleware/builder.h"
 #include "middleware/metrics.h"
 #include "middleware/retry.h"
@@ -127,17 +127,15 @@ int run(int argc, char** argv) {
   auto address = SocketAddress::parse(
       fmt::format("{}:{}", flags->get_or("host", "127.0.0.1"),
                   flags->get_or("port", "9090")));
-  auto framing = thrift::parse_framing(flags->get_or("transport", "framed"));
-  auto protocol = thrift::parse_protocol(flags->get_or("protocol", "binary"));
-  for (const Status& st :
-       {address.status(), framing.status(), protocol.status()}) {
+  auto format = examples::wire_format(*flags, "framed");
+  for (const Status& st : {address.status(), format.status()}) {
     if (!st.ok()) {
       fmt::print(stderr, "echo_client: {}\n", message_of(st));
       return 2;
     }
   }
   s.address = *address;
-  s.format = {*framing, *protocol};
+  s.format = *format;
   s.duration = std::chrono::seconds(std::stoi(flags->get_or("duration", "5")));
   s.inflight = std::stoi(flags->get_or("inflight", "64"));
   s.payload = std::stoul(flags->get_or("payload", "32"));

@@ -10,13 +10,12 @@
 // count.
 
 #include <fmt/core.h>
-#include <signal.h>
 
 #include <cstdio>
 #include <string>
 
 #include "bench_services.h"
-#include "examples/thrift_test/flags.h"
+#include "examples/common/server_flags.h"
 #include "transport/thrift/processor.h"
 #include "transport/thrift/server.h"
 
@@ -37,11 +36,7 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "echo_server: {}\n", message_of(flags.status()));
     return 2;
   }
-  thrift::ServerOptions options;
-  options.host = flags->get_or("host", "127.0.0.1");
-  options.port =
-      static_cast<uint16_t>(std::stoi(flags->get_or("port", "9090")));
-  options.threads = std::stoul(flags->get_or("threads", "1"));
+  thrift::ServerOptions options = examples::server_options(*flags);
   if (auto cpus = flags->get("cpus")) {  // "0,2": pin worker i to cpus[i]
     for (std::size_t at = 0; at < cpus->size();) {
       std::size_t comma = cpus->find(',', at);
@@ -50,23 +45,13 @@ int run(int argc, char** argv) {
       at = comma + 1;
     }
   }
-  if (flags->has("transport") || flags->has("protocol")) {
-    auto framing = thrift::parse_framing(flags->get_or("transport", "framed"));
-    auto protocol = thrift::parse_protocol(flags->get_or("protocol", "binary"));
-    if (!framing.ok() || !protocol.ok()) {
-      fmt::print(
-          stderr, "echo_server: {}\n",
-          message_of(framing.ok() ? protocol.status() : framing.status()));
-      return 2;
-    }
-    options.format = thrift::WireFormat{*framing, *protocol};
+  if (Status s = examples::set_server_format(*flags, "framed", &options);
+      !s.ok()) {
+    fmt::print(stderr, "echo_server: {}\n", message_of(s));
+    return 2;
   }
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  examples::StopSignals stop_signals;
 
   static EchoHandler handler;
   using Processor = thrift::Processor<bench::EchoService, EchoHandler>;
@@ -86,8 +71,7 @@ int run(int argc, char** argv) {
                         thrift::protocol_name(options.format->protocol))
           : std::string("any transport and protocol"));
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  stop_signals.wait();
   const thrift::ServerStats stats = (*server)->stats();
   (*server)->stop();
   fmt::print("echo_server: served {} requests on {} connections\n",

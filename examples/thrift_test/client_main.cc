@@ -17,7 +17,7 @@
 #include <limits>
 #include <string>
 
-#include "examples/thrift_test/flags.h"
+#include "examples/common/flags.h"
 #include "examples/thrift_test/handler.h"
 #include "runtime/runtime.h"
 #include "runtime/time.h"
@@ -240,11 +240,9 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "thrift_test_client: {}\n", message_of(flags.status()));
     return 2;
   }
-  auto framing = thrift::parse_framing(flags->get_or("transport", "buffered"));
-  auto protocol = thrift::parse_protocol(flags->get_or("protocol", "binary"));
-  if (!framing.ok() || !protocol.ok()) {
-    fmt::print(stderr, "thrift_test_client: {}\n",
-               message_of(framing.ok() ? protocol.status() : framing.status()));
+  auto format = examples::wire_format(*flags, "buffered");
+  if (!format.ok()) {
+    fmt::print(stderr, "thrift_test_client: {}\n", message_of(format.status()));
     return 2;
   }
   auto addr = SocketAddress::parse(
@@ -255,7 +253,7 @@ int run(int argc, char** argv) {
     return 2;
   }
   thrift::ChannelOptions options;
-  options.format = {*framing, *protocol};
+  options.format = *format;
   options.multiplex = !flags->has("exclusive");
   options.request_timeout = std::chrono::seconds(10);
   Client client(thrift::Channel::create(*addr, options));

@@ -10,12 +10,10 @@
 // stops gracefully.
 
 #include <fmt/core.h>
-#include <signal.h>
 
 #include <cstdio>
-#include <cstdlib>
 
-#include "examples/thrift_test/flags.h"
+#include "examples/common/server_flags.h"
 #include "examples/thrift_test/handler.h"
 #include "transport/thrift/processor.h"
 #include "transport/thrift/server.h"
@@ -31,30 +29,15 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "thrift_test_server: {}\n", message_of(flags.status()));
     return 2;
   }
-  thrift::ServerOptions options;
-  options.host = flags->get_or("host", "127.0.0.1");
-  options.port =
-      static_cast<uint16_t>(std::stoi(flags->get_or("port", "9090")));
-  options.threads = std::stoul(flags->get_or("threads", "1"));
-  if (flags->has("protocol") || flags->has("transport")) {
-    auto framing =
-        thrift::parse_framing(flags->get_or("transport", "buffered"));
-    auto protocol = thrift::parse_protocol(flags->get_or("protocol", "binary"));
-    if (!framing.ok() || !protocol.ok()) {
-      fmt::print(
-          stderr, "thrift_test_server: {}\n",
-          message_of(framing.ok() ? protocol.status() : framing.status()));
-      return 2;
-    }
-    options.format = thrift::WireFormat{*framing, *protocol};
+  thrift::ServerOptions options = examples::server_options(*flags);
+  if (Status s = examples::set_server_format(*flags, "buffered", &options);
+      !s.ok()) {
+    fmt::print(stderr, "thrift_test_server: {}\n", message_of(s));
+    return 2;
   }
 
-  // Block the signals before the workers start, so only sigwait sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before the workers start, so only stop_signals.wait() sees them.
+  examples::StopSignals stop_signals;
 
   static examples::ThriftTestHandler handler;
   using Processor = thrift::Processor<examples::tt::ThriftTestService,
@@ -67,8 +50,7 @@ int run(int argc, char** argv) {
   }
   fmt::print("LISTENING {}\n", (*server)->address().port());
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  stop_signals.wait();
   (*server)->stop();
   return 0;
 }

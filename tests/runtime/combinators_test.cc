@@ -126,6 +126,24 @@ FERRY_CO_TEST(TaskGroupTest, JoinWaitsForEverySpawnedTask) {
   EXPECT_EQ(g.size(), 0u);
 }
 
+FERRY_CO_TEST(TaskGroupTest, StartRunsTheTaskInlineUntilItWaits) {
+  std::vector<int> log;
+  auto work = [](std::vector<int>* log, int id, bool wait) -> Task<void> {
+    log->push_back(id);
+    if (wait) (void)co_await sleep_for(1ms);
+    log->push_back(-id);
+  };
+  TaskGroup g;
+  g.start(work(&log, 1, false));  // runs to the end inside start()
+  EXPECT_EQ(log, (std::vector<int>{1, -1}));
+  EXPECT_EQ(g.size(), 0u);
+  g.start(work(&log, 2, true));  // runs until the sleep
+  EXPECT_EQ(log, (std::vector<int>{1, -1, 2}));
+  EXPECT_EQ(g.size(), 1u);
+  co_await g.join();
+  EXPECT_EQ(log, (std::vector<int>{1, -1, 2, -2}));
+}
+
 FERRY_CO_TEST(TaskGroupTest, CancelStopsSleepingTasks) {
   int cancelled = 0;
   auto work = [](int* n) -> Task<void> {

@@ -65,9 +65,22 @@ class ServerConnection final : public ServerConnectionBase {
   Task<void> handle(std::string name, codec::MessageType type,
                     std::int32_t seqid, IoBuf body, uint64_t ordinal);
   void complete(uint64_t ordinal, IoBuf reply);
+  // Small replies are copied into one contiguous buffer (one iovec, no
+  // slice-vector growth for a burst of them); large ones are chained
+  // without a copy, after whatever small ones precede them.
   void push_out(IoBuf reply) {
-    out_.append(std::move(reply));
+    if (reply.size() <= kCoalesceLimit) {
+      for (const IoBuf::Slice& slice : reply.slices()) {
+        out_small_.append(slice.data, slice.size);
+      }
+    } else {
+      flush_small();
+      out_.append(std::move(reply));
+    }
     if (!has_output_.is_set()) has_output_.set();
+  }
+  void flush_small() {
+    if (out_small_.size() > 0) out_.append(out_small_.take());
   }
   Task<void> write_loop();
 
@@ -88,6 +101,8 @@ class ServerConnection final : public ServerConnectionBase {
   uint64_t next_ordinal_ = 0;
   uint64_t next_out_ = 0;
   std::deque<std::optional<IoBuf>> parked_;
+  static constexpr std::size_t kCoalesceLimit = 2048;
+  codec::WriteBuffer out_small_;  // replies not yet moved to out_
   IoBuf out_;
   Event has_output_;
 };
@@ -187,7 +202,9 @@ bool ServerConnection<Stack>::dispatch(IoBuf message) {
   const uint64_t ordinal =
       env.type == codec::MessageType::kOneway ? kNoOrdinal : next_ordinal_++;
   ++in_flight_;
-  tasks_.spawn(handle(std::move(env.name), env.type, env.seqid,
+  // Most handlers finish without waiting: run the call right here, so its
+  // reply joins this turn's batch; one that waits carries on in tasks_.
+  tasks_.start(handle(std::move(env.name), env.type, env.seqid,
                       std::move(message), ordinal));
   return true;
 }
@@ -242,6 +259,7 @@ void ServerConnection<Stack>::complete(uint64_t ordinal, IoBuf reply) {
 template <class Stack>
 Task<void> ServerConnection<Stack>::write_loop() {
   for (;;) {
+    flush_small();
     if (out_.empty()) {
       if (closing_ && in_flight_ == 0) co_return;
       has_output_.reset();
@@ -255,6 +273,7 @@ Task<void> ServerConnection<Stack>::write_loop() {
       }
       broken_ = true;
       out_.clear();
+      out_small_.clear();
       parked_.clear();
       read_cancel_.cancel();
       co_return;

@@ -1,7 +1,9 @@
 #pragma once
 
 // Command-line flags in Apache Thrift's test-program style: `--name value`
-// and `--name=value`, every flag known in advance.
+// and `--name=value`, every flag known in advance. Shared by the Thrift
+// example programs (examples/echo, examples/thrift_test); servers' flags
+// are in server_flags.h.
 
 #include <map>
 #include <optional>
@@ -10,6 +12,7 @@
 #include <string_view>
 
 #include "runtime/status.h"
+#include "transport/thrift/framing.h"
 
 namespace ferry::examples {
 
@@ -58,5 +61,18 @@ class Flags {
  private:
   std::map<std::string, std::string> values_;
 };
+
+// --transport (framed|buffered, default `default_transport`) and --protocol
+// (binary|compact, default binary) as a wire format; an unknown transport
+// is reported before an unknown protocol.
+inline Result<thrift::WireFormat> wire_format(
+    const Flags& flags, std::string_view default_transport) {
+  auto framing = thrift::parse_framing(
+      flags.get_or("transport", std::string(default_transport)));
+  if (!framing.ok()) return framing.status();
+  auto protocol = thrift::parse_protocol(flags.get_or("protocol", "binary"));
+  if (!protocol.ok()) return protocol.status();
+  return thrift::WireFormat{*framing, *protocol};
+}
 
 }  // namespace ferry::examples

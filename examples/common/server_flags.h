@@ -1,0 +1,67 @@
+#pragma once
+
+// What the Thrift example servers' mains share (examples/echo/echo_server,
+// examples/thrift_test/server_main): their common flags as ServerOptions,
+// and serving until SIGINT or SIGTERM.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "examples/common/flags.h"
+#include "runtime/status.h"
+#include "transport/thrift/server.h"
+
+namespace ferry::examples {
+
+// --host (default 127.0.0.1), --port (default 9090; 0 picks a free port)
+// and --threads (default 1).
+inline thrift::ServerOptions server_options(const Flags& flags) {
+  thrift::ServerOptions options;
+  options.host = flags.get_or("host", "127.0.0.1");
+  options.port = static_cast<uint16_t>(std::stoi(flags.get_or("port", "9090")));
+  options.threads = std::stoul(flags.get_or("threads", "1"));
+  return options;
+}
+
+// Sets options->format from --transport and --protocol if either is given
+// (see wire_format; the transport defaults to `default_transport`). Without
+// either, the server accepts every combination, detected per connection.
+inline Status set_server_format(const Flags& flags,
+                                std::string_view default_transport,
+                                thrift::ServerOptions* options) {
+  if (!flags.has("transport") && !flags.has("protocol")) return Status();
+  FERRY_ASSIGN_OR_RETURN(options->format,
+                         wire_format(flags, default_transport));
+  return Status();
+}
+
+// SIGINT and SIGTERM, blocked from construction on in this thread and in
+// the threads it starts after: construct it before the server, so that only
+// wait() sees the signals.
+class StopSignals {
+ public:
+  StopSignals() noexcept {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  // Blocks until SIGINT or SIGTERM arrives; returns which.
+  int wait() noexcept {
+    int sig = 0;
+    sigwait(&signals_, &sig);
+    return sig;
+  }
+
+ private:
+  sigset_t signals_;
+};
+
+}  // namespace ferry::examples
