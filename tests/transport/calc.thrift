@@ -19,6 +19,8 @@ service Base {
 service Calc extends Base {
   i32 add(1: i32 a, 2: i32 b)
   string echo(1: string text)
+  // The argument is a view into the received bytes (zero-copy).
+  i32 length(1: string text (ferry.view))
   // Replies `value` after `millis` milliseconds.
   i32 slow(1: i32 value, 2: i32 millis)
   // "boom" returns Boom, "bust" throws Bust, anything else succeeds.

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -49,6 +50,11 @@ struct CalcHandler {
   Task<std::string> echo(Context& cx, std::string text) {
     EXPECT_EQ(cx.method, "echo");
     co_return text;
+  }
+  // Waits first, so the view must outlive a suspension.
+  Task<int32_t> length(std::string_view text) {
+    co_await yield_now();
+    co_return static_cast<int32_t>(std::count(text.begin(), text.end(), 'x'));
   }
   Task<int32_t> slow(int32_t value, int32_t millis) {
     co_await sleep_for(std::chrono::milliseconds(millis));
@@ -97,6 +103,8 @@ Client make_client(const Server& server, ChannelOptions options = {}) {
 Task<void> every_kind_of_call(Client& client) {
   EXPECT_THAT(co_await client.add(2, 3), IsOkAndHolds(5));
   EXPECT_THAT(co_await client.echo("héllo"), IsOkAndHolds("héllo"));
+  EXPECT_THAT(co_await client.length(std::string(3000, 'x')),
+              IsOkAndHolds(3000));
   EXPECT_THAT(co_await client.name(), IsOkAndHolds("calc"));  // base service
   EXPECT_THAT(co_await client.ping(), IsOk());
 
@@ -203,11 +211,12 @@ TEST(ThriftRpc, ExclusiveModeOpensAPoolOfConnections) {
 // --- Raw sockets: what an Apache client (no multiplexing) sees. ---
 
 std::string framed_call(std::string_view method, int32_t seqid,
-                        const auto& args) {
+                        const auto& args,
+                        codec::MessageType type = codec::MessageType::kCall) {
   codec::WriteBuffer out;
   const std::size_t frame = begin_frame(out, Framing::kFramed);
   codec::BinaryWriter<codec::WriteBuffer> w(out);
-  w.write_message_begin(method, codec::MessageType::kCall, seqid);
+  w.write_message_begin(method, type, seqid);
   args.write(w);
   w.write_message_end();
   finish_frame(out, Framing::kFramed, frame);
@@ -246,6 +255,37 @@ Task<std::vector<int32_t>> pipeline_without_announcement(SocketAddress addr) {
     co_return std::vector<int32_t>{};
   }
   co_return co_await read_reply_seqids(*s, 4);
+}
+
+Task<std::vector<int32_t>> announce_after_a_call(SocketAddress addr) {
+  Result<TcpStream> s = co_await TcpStream::connect(addr);
+  if (!s.ok()) co_return std::vector<int32_t>{};
+  struct NoArgs {
+    void write(codec::BinaryWriter<codec::WriteBuffer>& w) const {
+      w.write_struct_begin("");
+      w.write_field_stop();
+      w.write_struct_end();
+    }
+  };
+  // A slow call, then the announcement (too late to count), then a fast
+  // call: the fast reply must still wait for the slow one.
+  std::string bytes =
+      framed_call("slow", 1, ferry_test::calc::Calc_slow_args{1, 60});
+  bytes += framed_call("__ferry_multiplex__", 0, NoArgs{},
+                       codec::MessageType::kOneway);
+  bytes += framed_call("slow", 2, ferry_test::calc::Calc_slow_args{2, 0});
+  if (!(co_await s->write(IoBuf::copy_from(bytes))).ok()) {
+    co_return std::vector<int32_t>{};
+  }
+  co_return co_await read_reply_seqids(*s, 2);
+}
+
+TEST(ThriftRpc, LateMultiplexAnnouncementKeepsOrder) {
+  CalcHandler handler;
+  auto server = start_server(handler);
+  EXPECT_EQ(block_on(announce_after_a_call(server->address())),
+            (std::vector<int32_t>{1, 2}));
+  server->stop();
 }
 
 TEST(ThriftRpc, RepliesKeepRequestOrderForPlainClients) {

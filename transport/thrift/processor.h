@@ -237,7 +237,8 @@ class Processor {
     typename M::Args args;
     if (Status s = detail::read_args(req, args); !s.ok()) [[unlikely]]
       co_return detail::bad_arguments(M::kName, s);
-    req.body.clear();  // the arguments own their data now
+    // `req` (and its body) lives until the reply is encoded: `ferry.view`
+    // arguments point into the body.
 
     if constexpr (M::kOneway) {
       Status s;

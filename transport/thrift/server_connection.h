@@ -194,7 +194,8 @@ bool ServerConnection<Stack>::dispatch(IoBuf message) {
   if (env.type == codec::MessageType::kOneway &&
       env.name.size() == kMultiplexAnnouncement.size() &&
       env.name == kMultiplexAnnouncement) [[unlikely]] {
-    multiplexed_ = true;
+    // Only as the first call: replies already owed keep their order.
+    if (next_ordinal_ == 0) multiplexed_ = true;
     return true;
   }
   ++worker_.stats.requests;
