@@ -4,6 +4,7 @@
 #   scripts/test.sh                      # the README's test command
 #   scripts/test.sh --sanitize address,undefined   # into build-asan/
 #   scripts/test.sh --sanitize thread --filter 'Runtime'  # into build-tsan/
+#   ... --targets 'runtime_test thrift_rpc_test'   # build only these
 #
 # Installs missing Debian packages first (scripts/install-deps.sh).
 # FERRY_WERROR=ON (set by CI) turns warnings into errors.
@@ -12,13 +13,15 @@ cd "$(dirname "$0")/.."
 
 sanitize=""
 filter=""
+targets=()
 while (($#)); do
   case "$1" in
     --sanitize) sanitize="$2"; shift 2 ;;
     --sanitize=*) sanitize="${1#*=}"; shift ;;
     --filter) filter="$2"; shift 2 ;;
     --filter=*) filter="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --targets) read -ra targets <<< "$2"; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -39,7 +42,11 @@ fi
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFERRY_WERROR="${FERRY_WERROR:-OFF}" "${extra[@]}"
-cmake --build "$build"
+if ((${#targets[@]})); then
+  cmake --build "$build" --target "${targets[@]}"
+else
+  cmake --build "$build"
+fi
 
 ctest_args=(--test-dir "$build" --output-on-failure -j "$(nproc)"
             --timeout 300)
