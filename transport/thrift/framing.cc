@@ -512,6 +512,19 @@ class MessageSplitter::Scanner {
   void compact_fields_in_slice() noexcept;
   void compact_items_in_slice(Frame& f) noexcept;
 
+  // In the open list, set or map `f`: sets value_type_ to the next item's
+  // type and returns true, or pops `f` once it has no items left.
+  bool next_item(Frame& f) noexcept {
+    if (f.remaining == 0) {
+      s_.stack_.pop_back();
+      return false;
+    }
+    // Map items alternate key, value; `remaining` starts even.
+    s_.value_type_ = f.kind == kMap && (f.remaining & 1) != 0 ? f.value : f.key;
+    --f.remaining;
+    return true;
+  }
+
   // ---- Outcomes ----
 
   // A token (`what`) needs more bytes than the view has.
@@ -743,14 +756,7 @@ Outcome MessageSplitter::Scanner::binary_body() {
       s_.value_type_ = static_cast<TType>(type);
     } else {
       binary_items_in_slice(f);
-      if (f.remaining == 0) {
-        s_.stack_.pop_back();
-        continue;
-      }
-      // Map items alternate key, value; `remaining` starts even.
-      s_.value_type_ =
-          f.kind == kMap && (f.remaining & 1) != 0 ? f.value : f.key;
-      --f.remaining;
+      if (!next_item(f)) continue;
     }
     s_.value_pending_ = true;
   }
@@ -1049,13 +1055,7 @@ Outcome MessageSplitter::Scanner::compact_body() {
       s_.value_type_ = type;
     } else {
       compact_items_in_slice(f);
-      if (f.remaining == 0) {
-        s_.stack_.pop_back();
-        continue;
-      }
-      s_.value_type_ =
-          f.kind == kMap && (f.remaining & 1) != 0 ? f.value : f.key;
-      --f.remaining;
+      if (!next_item(f)) continue;
     }
     s_.value_pending_ = true;
   }

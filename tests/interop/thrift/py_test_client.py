@@ -23,10 +23,7 @@ method, so one broken method does not hide the state of the others.
 
 import argparse
 import math
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 from thrift.Thrift import TApplicationException, TException, TMessageType
@@ -34,28 +31,7 @@ from thrift.protocol import TBinaryProtocol, TCompactProtocol
 from thrift.protocol.TProtocol import TProtocolException
 from thrift.transport import TSocket, TTransport
 
-
-def import_thrift_test(idl, thrift):
-    """Generates Apache's Python code for `idl` and returns the (service,
-    ttypes) modules. The generated package imports everything at import
-    time, so its temporary directory can go right after."""
-    compiler = shutil.which(thrift)
-    if compiler is None:
-        sys.exit(f"py_test_client: thrift compiler '{thrift}' not found")
-    with tempfile.TemporaryDirectory(prefix="ferry-thrifttest-py-") as out:
-        # ThriftTest.thrift draws unknown-namespace warnings: show the
-        # compiler's output only when it fails.
-        run = subprocess.run([compiler, "--gen", "py", "-out", out, idl],
-                             capture_output=True, text=True, timeout=60)
-        if run.returncode != 0:
-            sys.exit(f"py_test_client: thrift --gen py {idl} failed:\n"
-                     f"{run.stdout}{run.stderr}")
-        sys.path.insert(0, out)
-        try:
-            from ThriftTest import ThriftTest, ttypes
-        finally:
-            sys.path.remove(out)
-    return ThriftTest, ttypes
+from thrift_test_gen import import_thrift_test
 
 
 class SeqidCheckingProtocol:
@@ -292,7 +268,7 @@ def main():
                         help="seconds any connect or reply may take")
     args = parser.parse_args()
 
-    service, ttypes = import_thrift_test(args.idl, args.thrift)
+    service, ttypes = import_thrift_test(args.idl, args.thrift, "py_test_client")
     conn = Connection(args, service)
     failed = 0
     checks = build_checks(ttypes)

@@ -30,11 +30,8 @@ own Python test server where they leave room:
 
 import argparse
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -43,28 +40,7 @@ from thrift.protocol import TBinaryProtocol, TCompactProtocol
 from thrift.server import TServer
 from thrift.transport import TSocket, TTransport
 
-
-def import_thrift_test(idl, thrift):
-    """Generates Apache's Python code for `idl` and returns the (service,
-    ttypes) modules. The generated package imports everything at import
-    time, so its temporary directory can go right after."""
-    compiler = shutil.which(thrift)
-    if compiler is None:
-        sys.exit(f"py_test_server: thrift compiler '{thrift}' not found")
-    with tempfile.TemporaryDirectory(prefix="ferry-thrifttest-py-") as out:
-        # ThriftTest.thrift draws unknown-namespace warnings: show the
-        # compiler's output only when it fails.
-        run = subprocess.run([compiler, "--gen", "py", "-out", out, idl],
-                             capture_output=True, text=True, timeout=60)
-        if run.returncode != 0:
-            sys.exit(f"py_test_server: thrift --gen py {idl} failed:\n"
-                     f"{run.stdout}{run.stderr}")
-        sys.path.insert(0, out)
-        try:
-            from ThriftTest import ThriftTest, ttypes
-        finally:
-            sys.path.remove(out)
-    return ThriftTest, ttypes
+from thrift_test_gen import import_thrift_test
 
 
 def make_handler(tt):
@@ -138,7 +114,7 @@ def main():
                         help="exit after this long (0: run until signalled)")
     args = parser.parse_args()
 
-    service, ttypes = import_thrift_test(args.idl, args.thrift)
+    service, ttypes = import_thrift_test(args.idl, args.thrift, "py_test_server")
     if args.protocol == "compact":
         pfactory = TCompactProtocol.TCompactProtocolFactory()
     else:
