@@ -91,6 +91,8 @@ struct Context {
   bool idempotent = false;
   Metadata request_metadata;
   Metadata response_metadata;
+  // Trailing metadata (gRPC trailers; unused by Thrift).
+  Metadata response_trailers;
   CallStats stats;
 
   // Narrows `deadline` to `d` if `d` is earlier (or none was set).

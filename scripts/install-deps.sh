@@ -19,6 +19,9 @@ packages=(
   # codec benchmark; gnuplot for charts
   thrift-compiler libthrift-dev libboost-dev python3-thrift libevent-dev
   libprotobuf-dev protobuf-compiler libprotoc-dev gnuplot-nox
+  # gRPC: HTTP/2 (nghttp2), gzip message compression (zlib), and the interop
+  # and benchmark peers (gRPC C++ with its protoc plugin, python3-grpcio)
+  libnghttp2-dev zlib1g-dev libgrpc++-dev protobuf-compiler-grpc python3-grpcio
 )
 
 missing=()

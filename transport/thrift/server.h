@@ -55,6 +55,7 @@
 #include "runtime/task.h"
 #include "runtime/task_group.h"
 #include "runtime/time.h"
+#include "transport/server_core.h"
 #include "transport/thrift/framing.h"
 
 namespace ferry::thrift {
@@ -78,63 +79,16 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(5)};
 };
 
-// Counters summed over the workers.
-struct ServerStats {
-  uint64_t connections_accepted = 0;
-  uint64_t connections_refused = 0;  // over max_connections
-  uint64_t connections_open = 0;
-  uint64_t connections_closed_malformed = 0;
-  uint64_t connections_closed_idle = 0;
-  uint64_t requests = 0;
-};
+using ServerStats = transport::ServerStats;
 
 namespace detail {
 
-class ServerConnectionBase;
+using transport::ServerConnectionBase;
 
-// What a worker's connections share. Lives on (and is used only by) its
-// worker.
-struct ServerWorker {
+// A worker's shared state plus the Thrift options its connections read.
+struct ServerWorker : transport::ServerWorker {
   const ServerOptions* options = nullptr;
-  std::atomic<std::size_t>* open_connections = nullptr;  // all workers
-  CancelSource accept_cancel;
-  TaskGroup connections;
-  // Live connections, for draining and the idle sweep.
-  std::vector<ServerConnectionBase*> live;
-  bool draining = false;
-  Event drained;  // set once draining and no connection is left
-  ServerStats stats;
 };
-
-// The non-template half of a connection: what the worker drives.
-class ServerConnectionBase {
- public:
-  virtual ~ServerConnectionBase() = default;
-  // Stop reading requests; finish the ones in flight, flush, close.
-  virtual void drain() noexcept = 0;
-  // Input seen last (the loop turn's time), and calls in flight.
-  virtual Clock::time_point last_activity() const noexcept = 0;
-  virtual std::size_t in_flight() const noexcept = 0;
-
-  std::size_t live_index = 0;  // position in ServerWorker::live
-};
-
-void register_connection(ServerWorker& w, ServerConnectionBase* c);
-void unregister_connection(ServerWorker& w, ServerConnectionBase* c);
-
-// Closes idle connections of this worker until cancelled.
-Task<void> idle_sweep(ServerWorker& w);
-// Accepts on `listener` and starts `serve(stream)` for each connection in
-// `w.connections`, until w.accept_cancel; then closes the listener.
-using ServeFn = Task<void> (*)(void* ctx, TcpStream stream);
-Task<void> accept_loop(ServerWorker& w, TcpListener listener, ServeFn serve,
-                       void* ctx);
-
-[[gnu::cold]] Status worker_error(std::size_t worker, const Status& why);
-
-// Rate-limited (per worker) log line about one connection.
-[[gnu::cold]] void log_connection(const SocketAddress& peer,
-                                  std::string_view what);
 
 }  // namespace detail
 
@@ -148,37 +102,33 @@ class Server {
   static Result<std::unique_ptr<Server>> start(ServerOptions options,
                                                MakeStack make_stack);
 
-  ~Server();  // stop()
+  ~Server() = default;  // stop()
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   // The bound address (with the real port when options.port was 0).
   const SocketAddress& address() const noexcept { return address_; }
-  std::size_t workers() const noexcept { return runtime_->size(); }
-  IoBackend backend() const noexcept { return runtime_->backend(); }
+  std::size_t workers() const noexcept { return core_.size(); }
+  IoBackend backend() const noexcept { return core_.backend(); }
   const ServerOptions& options() const noexcept { return *options_; }
 
-  ServerStats stats();
+  ServerStats stats() { return core_.stats(); }
 
   // Graceful shutdown (see above). Idempotent. Call from outside the
   // server's workers.
-  void stop();
+  void stop() { core_.stop(); }
 
  private:
   Server() = default;
-  Result<SocketAddress> parse_address() const;
-  Status start_runtime();
+  Status start_core();
   template <class MakeStack>
   static Task<Result<SocketAddress>> listen_on_worker(detail::ServerWorker* w,
                                                       SocketAddress addr,
                                                       MakeStack* make_stack);
 
   std::unique_ptr<ServerOptions> options_;
-  std::unique_ptr<std::atomic<std::size_t>> open_connections_;
-  std::vector<std::unique_ptr<detail::ServerWorker>> workers_;
-  std::unique_ptr<Runtime> runtime_;
   SocketAddress address_;
-  bool stopped_ = false;
+  transport::ServerCore core_;  // last: stopped first
 };
 
 }  // namespace ferry::thrift
@@ -198,11 +148,12 @@ Task<void> serve_worker(ServerWorker& w, TcpListener listener, Stack stack) {
     ServerWorker* w;
     Stack* stack;
   } ctx{&w, &stack};
-  const ServeFn serve = [](void* p, TcpStream stream) -> Task<void> {
+  const transport::ServeFn serve = [](void* p,
+                                      TcpStream stream) -> Task<void> {
     auto* c = static_cast<Ctx*>(p);
     return serve_connection(*c->w, *c->stack, std::move(stream));
   };
-  co_await accept_loop(w, std::move(listener), serve, &ctx);
+  co_await transport::accept_loop(w, std::move(listener), serve, &ctx);
 }
 
 }  // namespace detail
@@ -215,7 +166,7 @@ Task<Result<SocketAddress>> Server::listen_on_worker(detail::ServerWorker* w,
   if (!listener.ok()) co_return listener.status();
   SocketAddress bound = listener->local_address();
   spawn(detail::serve_worker(*w, std::move(*listener), (*make_stack)()));
-  spawn(detail::idle_sweep(*w));
+  spawn(transport::idle_sweep(*w));
   co_return bound;
 }
 
@@ -224,13 +175,19 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options,
                                               MakeStack make_stack) {
   std::unique_ptr<Server> server(new Server());
   server->options_ = std::make_unique<ServerOptions>(std::move(options));
-  FERRY_RETURN_IF_ERROR(server->start_runtime());
-  FERRY_ASSIGN_OR_RETURN(SocketAddress addr, server->parse_address());
+  FERRY_RETURN_IF_ERROR(server->start_core());
+  FERRY_ASSIGN_OR_RETURN(
+      SocketAddress addr,
+      transport::parse_listen_address(server->options_->host,
+                                      server->options_->port));
   // Worker 0 first: with port 0 it picks the port the others then share.
   for (std::size_t i = 0; i < server->workers(); ++i) {
-    Result<SocketAddress> bound = server->runtime_->block_on(
-        listen_on_worker(server->workers_[i].get(), addr, &make_stack), i);
-    if (!bound.ok()) return detail::worker_error(i, bound.status());
+    auto& w = static_cast<detail::ServerWorker&>(server->core_.worker(i));
+    Result<SocketAddress> bound =
+        server->core_.block_on(listen_on_worker(&w, addr, &make_stack), i);
+    if (!bound.ok()) {
+      return transport::ServerCore::worker_error(i, bound.status());
+    }
     if (i == 0) addr = server->address_ = *bound;
   }
   return server;

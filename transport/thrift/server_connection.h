@@ -111,9 +111,9 @@ template <class Stack>
 Task<void> serve_connection(ServerWorker& worker, Stack& stack,
                             TcpStream stream) {
   ServerConnection<Stack> conn(worker, stack, std::move(stream));
-  register_connection(worker, &conn);
+  transport::register_connection(worker, &conn);
   co_await conn.run();
-  unregister_connection(worker, &conn);
+  transport::unregister_connection(worker, &conn);
 }
 
 template <class Stack>
@@ -137,13 +137,13 @@ Task<void> ServerConnection<Stack>::read_loop() {
     last_activity_ = now();
     if (!got.ok()) {
       if (got.status().code() != absl::StatusCode::kCancelled) {
-        log_connection(stream_.peer_address(), message_of(got.status()));
+        transport::log_connection(worker_, stream_.peer_address(), message_of(got.status()));
       }
       co_return;
     }
     if (got->empty()) {  // the peer closed its side
       if (pending.size() > 0 || (splitter_ && splitter_->partial_bytes())) {
-        log_connection(stream_.peer_address(),
+        transport::log_connection(worker_, stream_.peer_address(),
                        "peer closed in the middle of a message");
       }
       co_return;
@@ -155,7 +155,7 @@ Task<void> ServerConnection<Stack>::read_loop() {
       if (d.result == Detect::kNeedMore) continue;
       if (d.result == Detect::kUnrecognized) {
         ++worker_.stats.connections_closed_malformed;
-        log_connection(stream_.peer_address(), d.error);
+        transport::log_connection(worker_, stream_.peer_address(), d.error);
         co_return;
       }
       splitter_.emplace(d.format, options.limits);
@@ -164,7 +164,7 @@ Task<void> ServerConnection<Stack>::read_loop() {
       Result<std::optional<IoBuf>> message = splitter_->next(pending);
       if (!message.ok()) [[unlikely]] {
         ++worker_.stats.connections_closed_malformed;
-        log_connection(stream_.peer_address(), message_of(message.status()));
+        transport::log_connection(worker_, stream_.peer_address(), message_of(message.status()));
         co_return;
       }
       if (!message->has_value()) break;
@@ -181,13 +181,13 @@ bool ServerConnection<Stack>::dispatch(IoBuf message) {
                                worker_.options->limits, env);
       !s.ok()) [[unlikely]] {
     ++worker_.stats.connections_closed_malformed;
-    log_connection(stream_.peer_address(), message_of(s));
+    transport::log_connection(worker_, stream_.peer_address(), message_of(s));
     return false;
   }
   if (env.type != codec::MessageType::kCall &&
       env.type != codec::MessageType::kOneway) [[unlikely]] {
     ++worker_.stats.connections_closed_malformed;
-    log_connection(stream_.peer_address(),
+    transport::log_connection(worker_, stream_.peer_address(),
                    "received a message that is neither a call nor oneway");
     return false;
   }
@@ -270,7 +270,7 @@ Task<void> ServerConnection<Stack>::write_loop() {
     Status s = co_await stream_.write(std::move(out_));
     if (!s.ok()) {
       if (s.code() != absl::StatusCode::kCancelled) {
-        log_connection(stream_.peer_address(), message_of(s));
+        transport::log_connection(worker_, stream_.peer_address(), message_of(s));
       }
       broken_ = true;
       out_.clear();
