@@ -15,7 +15,7 @@ foreach(target IN LISTS _ferry_libs)
   endforeach()
 endforeach()
 
-install(TARGETS ${_ferry_libs} ferry_ferry idlgen
+install(TARGETS ${_ferry_libs} ferry_ferry idlgen protoc-gen-ferry
   EXPORT ferryTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

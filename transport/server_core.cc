@@ -185,7 +185,8 @@ ServerStats ServerCore::stats() {
   ServerStats total;
   if (stopped_ || runtime_ == nullptr) return total;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
-    const ServerStats s = runtime_->block_on(worker_stats(workers_[i].get()), i);
+    const ServerStats s =
+        runtime_->block_on(worker_stats(workers_[i].get()), i);
     total.connections_accepted += s.connections_accepted;
     total.connections_refused += s.connections_refused;
     total.connections_open += s.connections_open;

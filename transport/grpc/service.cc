@@ -12,7 +12,8 @@ namespace {
 
 // Reads an IoBuf's slices in place, so a message spanning several receive
 // buffers parses without being made contiguous first.
-class IoBufInputStream final : public google::protobuf::io::ZeroCopyInputStream {
+class IoBufInputStream final
+    : public google::protobuf::io::ZeroCopyInputStream {
  public:
   explicit IoBufInputStream(const IoBuf& buf) : slices_(buf.slices()) {}
 
@@ -79,7 +80,8 @@ Status parse(const IoBuf& bytes, google::protobuf::MessageLite& message) {
     IoBufInputStream in(bytes);
     ok = message.ParseFromZeroCopyStream(&in);
   }
-  if (ok) [[likely]] return Status();
+  if (ok) [[likely]]
+    return Status();
   return absl::InternalError(std::string("cannot parse ") +
                              message.GetTypeName() + " from " +
                              std::to_string(bytes.size()) + " bytes");

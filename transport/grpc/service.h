@@ -14,8 +14,9 @@
 //       using Request = SimpleRequest;
 //       using Response = SimpleResponse;
 //       static constexpr ::ferry::grpc::MethodKind kKind = kUnary;
-//       static constexpr std::string_view kName = "UnaryCall";
-//       static constexpr std::string_view kPath =
+//       static constexpr std::string_view kService =
+//       "grpc.testing.TestService"; static constexpr std::string_view kName =
+//       "UnaryCall"; static constexpr std::string_view kPath =
 //           "/grpc.testing.TestService/UnaryCall";
 //       template <class H> static constexpr bool kImplementedBy = ...;
 //       template <class H> static auto invoke(H& h, Context& cx, ...);
@@ -59,6 +60,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "google/protobuf/message_lite.h"
+
 #include "middleware/context.h"
 #include "runtime/io_buf.h"
 #include "runtime/status.h"
@@ -213,11 +215,13 @@ class ClientStream {
 };
 
 // A unary call through `stack` (any Service<grpc::Request> whose Response
-// is grpc::Response): what generated clients' unary methods do.
+// is grpc::Response): what generated clients' unary methods do. Like every
+// lazy Task taking references, `request` (and `cx`) must outlive the
+// awaited call: `co_await client.M(cx, make_request())` is fine, a Task
+// kept for later must not point at a temporary.
 template <class Resp, class Stack, class Req>
-Task<Result<Resp>> unary_call(Stack& stack, Context& cx,
-                              std::string_view path, std::string_view method,
-                              const Req& request) {
+Task<Result<Resp>> unary_call(Stack& stack, Context& cx, std::string_view path,
+                              std::string_view method, const Req& request) {
   if (cx.method.empty()) cx.method = method;
   auto reply = co_await stack.call(cx, Request{path, &request});
   if (!reply.ok()) co_return std::move(reply).status();
@@ -239,14 +243,16 @@ Task<Result<ClientWriter<Req, Resp>>> open_client_streaming(
 
 // Sends `request` and half-closes; the reader yields the responses.
 template <class Req, class Resp, class Ch>
-Task<Result<ClientReader<Resp>>> open_server_streaming(
-    Ch& channel, Context& cx, std::string_view path, std::string_view method,
-    const Req& request) {
+Task<Result<ClientReader<Resp>>> open_server_streaming(Ch& channel, Context& cx,
+                                                       std::string_view path,
+                                                       std::string_view method,
+                                                       const Req& request) {
   if (cx.method.empty()) cx.method = method;
   auto call = co_await channel.start_call(cx, path);
   if (!call.ok()) co_return std::move(call).status();
   std::unique_ptr<ClientCall> c = std::move(*call);
-  auto written = co_await c->write(serialize(request), WriteOptions{});
+  IoBuf body = serialize(request);  // named: see run_streaming
+  auto written = co_await c->write(std::move(body), WriteOptions{});
   if (written.ok()) {
     auto done = co_await c->writes_done();
     (void)done;  // a failure surfaces as the call's status on read
@@ -314,7 +320,11 @@ class ServerStream {
  public:
   explicit ServerStream(ServerCall& call) : call_(&call) {}
   Task<Result<bool>> read(Req& message) {
-    return ServerReader<Req>(*call_).read(message);
+    auto next = co_await call_->read();
+    if (!next.ok()) co_return next.status();
+    if (!next->has_value()) co_return false;
+    FERRY_CO_RETURN_IF_ERROR(parse(**next, message));
+    co_return true;
   }
   Task<Status> write(const Resp& message, WriteOptions options = {}) {
     return call_->write(serialize(message), options);
@@ -369,7 +379,10 @@ Task<Status> run_streaming(void* handler, Context& cx, ServerCall& call) {
     ServerReader<typename M::Request> reader(call);
     auto reply = co_await M::invoke(h, cx, reader);
     if (!reply.ok()) co_return std::move(reply).status();
-    co_return co_await call.write(serialize(*reply), WriteOptions{});
+    // Named, not a temporary in the co_await expression: GCC 12 destroys
+    // such temporaries wrongly.
+    IoBuf body = serialize(*reply);
+    co_return co_await call.write(std::move(body), WriteOptions{});
   } else if constexpr (M::kKind == MethodKind::kServerStreaming) {
     typename M::Request request;
     auto first = co_await call.read();
@@ -380,9 +393,8 @@ Task<Status> run_streaming(void* handler, Context& cx, ServerCall& call) {
     }
     FERRY_CO_RETURN_IF_ERROR(parse(**first, request));
     ServerWriter<typename M::Response> writer(call);
-    co_return co_await M::invoke(h, cx, static_cast<const decltype(request)&>(
-                                            request),
-                                 writer);
+    co_return co_await M::invoke(
+        h, cx, static_cast<const decltype(request)&>(request), writer);
   } else if constexpr (M::kKind == MethodKind::kBidiStreaming) {
     ServerStream<typename M::Request, typename M::Response> stream(call);
     co_return co_await M::invoke(h, cx, stream);
@@ -438,8 +450,7 @@ class ServiceRegistry {
     }
   }
 
-  absl::flat_hash_map<std::string_view, std::unique_ptr<MethodEntry>>
-      methods_;
+  absl::flat_hash_map<std::string_view, std::unique_ptr<MethodEntry>> methods_;
   std::vector<std::string> services_;
 };
 

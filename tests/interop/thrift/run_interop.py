@@ -8,10 +8,14 @@ the server, and exits with the client's status.
 Convention:
 - Each command is one string, split like a shell command line (shlex: quote
   arguments with spaces) and run without a shell.
-- The server command picks its own port (give it `--port 0`) and prints a
-  line matching --listening-regex on stdout once it accepts connections;
-  the regex's first group is the port. The default matches `LISTENING
-  <port>`, which the peers here print.
+- Either the server command picks its own port (give it `--port 0`) and
+  prints a line matching --listening-regex on stdout once it accepts
+  connections; the regex's first group is the port. The default matches
+  `LISTENING <port>`, which the peers here print.
+- Or the server command holds `{port}`: this script picks a free port on
+  127.0.0.1 (bind to port 0, read it, close), puts it there, and takes the
+  server as ready once a TCP connection to 127.0.0.1:<port> succeeds (or it
+  prints a line matching --listening-regex, whichever comes first).
 - Every `{port}` in the client command is replaced by that port. The client
   reports through its exit status (and its own output, passed through).
 
@@ -29,6 +33,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -51,6 +56,22 @@ def pump(stream, port_found, regex):
                 port_found.port = int(m.group(1))
                 port_found.set()
     stream.close()
+
+
+def free_port():
+    """A port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def accepts(port):
+    """Whether 127.0.0.1:port accepts a TCP connection now."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def stop(proc, name, grace=5.0):
@@ -82,6 +103,11 @@ def main():
     regex = re.compile(args.listening_regex)
 
     server_argv = shlex.split(args.server)
+    probe_port = None
+    if any("{port}" in a for a in server_argv):
+        probe_port = free_port()
+        server_argv = [a.replace("{port}", str(probe_port))
+                       for a in server_argv]
     log(f"server: {shlex.join(server_argv)}")
     # Own process groups: stopping one also stops whatever it started.
     server = subprocess.Popen(server_argv, stdin=subprocess.DEVNULL,
@@ -100,13 +126,19 @@ def main():
 
     try:
         while not port_found.wait(0.05):
+            if probe_port is not None and accepts(probe_port):
+                port_found.port = probe_port
+                break
             if server.poll() is not None:
                 log(f"server exited with status {server.returncode} before "
                     "printing its port")
                 return 1
             if time.monotonic() > deadline:
                 log(f"server printed no line matching "
-                    f"'{args.listening_regex}' within {args.timeout:g} s")
+                    f"'{args.listening_regex}'"
+                    + ("" if probe_port is None else
+                       f" nor accepted connections on port {probe_port}")
+                    + f" within {args.timeout:g} s")
                 return 1
         port = port_found.port
         client_argv = [a.replace("{port}", str(port))

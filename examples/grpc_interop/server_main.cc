@@ -1,0 +1,57 @@
+// grpc_interop_server: grpc.testing.TestService (../shared/interop/grpc)
+// served by ferry, with gRPC's interop server flags:
+//
+//   grpc_interop_server --port N [--threads N] [--use_tls false]
+//
+// Prints "LISTENING <port>" once ready (--port 0 picks a free port) and
+// serves until SIGINT or SIGTERM, then stops gracefully.
+
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <string>
+
+#include "examples/common/server_flags.h"
+#include "examples/grpc_interop/handler.h"
+#include "transport/grpc/server.h"
+
+namespace {
+
+using namespace ferry;
+
+int run(int argc, char** argv) {
+  auto flags = examples::Flags::parse(argc, argv,
+                                      {"port", "threads", "host", "use_tls"});
+  if (!flags.ok()) {
+    fmt::print(stderr, "grpc_interop_server: {}\n", message_of(flags.status()));
+    return 2;
+  }
+  if (flags->get_or("use_tls", "false") != "false") {
+    fmt::print(stderr, "grpc_interop_server: TLS is not supported yet\n");
+    return 2;
+  }
+  ferry::grpc::ServerOptions options;
+  options.host = flags->get_or("host", "127.0.0.1");
+  options.port = static_cast<uint16_t>(std::stoi(flags->get_or("port", "0")));
+  options.threads = std::stoul(flags->get_or("threads", "1"));
+
+  examples::StopSignals stop_signals;
+  static examples::InteropHandler handler;
+  static ferry::grpc::ServiceRegistry services;
+  services.add<::grpc::testing::TestService>(&handler);
+  auto server = ferry::grpc::Server::start(options, services);
+  if (!server.ok()) {
+    fmt::print(stderr, "grpc_interop_server: {}\n",
+               message_of(server.status()));
+    return 1;
+  }
+  fmt::print("LISTENING {}\n", (*server)->address().port());
+  std::fflush(stdout);
+  stop_signals.wait();
+  (*server)->stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return run(argc, argv); }
