@@ -59,7 +59,27 @@ class IoBufInputStream final
   int64_t position_ = 0;
 };
 
+template <class Call>
+Task<Result<bool>> read_parsed(Call& call,
+                               google::protobuf::MessageLite& message) {
+  auto next = co_await call.read();
+  if (!next.ok()) co_return next.status();
+  if (!next->has_value()) co_return false;
+  FERRY_CO_RETURN_IF_ERROR(parse(**next, message));
+  co_return true;
+}
+
 }  // namespace
+
+Task<Result<bool>> read_message(ClientCall& call,
+                                google::protobuf::MessageLite& message) {
+  return read_parsed(call, message);
+}
+
+Task<Result<bool>> read_message(ServerCall& call,
+                                google::protobuf::MessageLite& message) {
+  return read_parsed(call, message);
+}
 
 IoBuf serialize(const google::protobuf::MessageLite& message) {
   std::size_t size = message.ByteSizeLong();

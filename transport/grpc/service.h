@@ -137,6 +137,12 @@ class ClientCall {
   virtual void cancel() noexcept = 0;
 };
 
+// The next message of `call` parsed into `message`: true; false at the end
+// of the stream; an error is the call's failure or an unparsable message.
+// (Non-template: every typed reader below shares these two.)
+Task<Result<bool>> read_message(ClientCall& call,
+                                google::protobuf::MessageLite& message);
+
 // Client side of a client-streaming call: write requests, then `finish()`
 // half-closes and waits for the one response.
 template <class Req, class Resp>
@@ -177,11 +183,7 @@ class ClientReader {
       : call_(std::move(call)) {}
   // True: `message` holds the next response. False: the stream ended.
   Task<Result<bool>> read(Resp& message) {
-    auto next = co_await call_->read();
-    if (!next.ok()) co_return next.status();
-    if (!next->has_value()) co_return false;
-    FERRY_CO_RETURN_IF_ERROR(parse(**next, message));
-    co_return true;
+    return read_message(*call_, message);
   }
   Task<Status> finish() { return call_->finish(); }
   void cancel() noexcept { call_->cancel(); }
@@ -201,11 +203,7 @@ class ClientStream {
   }
   Task<Status> writes_done() { return call_->writes_done(); }
   Task<Result<bool>> read(Resp& message) {
-    auto next = co_await call_->read();
-    if (!next.ok()) co_return next.status();
-    if (!next->has_value()) co_return false;
-    FERRY_CO_RETURN_IF_ERROR(parse(**next, message));
-    co_return true;
+    return read_message(*call_, message);
   }
   Task<Status> finish() { return call_->finish(); }
   void cancel() noexcept { call_->cancel(); }
@@ -286,17 +284,16 @@ class ServerCall {
   virtual Task<Status> write(IoBuf message, WriteOptions options) = 0;
 };
 
+Task<Result<bool>> read_message(ServerCall& call,
+                                google::protobuf::MessageLite& message);
+
 template <class Req>
 class ServerReader {
  public:
   explicit ServerReader(ServerCall& call) : call_(&call) {}
   // True: `message` holds the next request. False: the client half-closed.
   Task<Result<bool>> read(Req& message) {
-    auto next = co_await call_->read();
-    if (!next.ok()) co_return next.status();
-    if (!next->has_value()) co_return false;
-    FERRY_CO_RETURN_IF_ERROR(parse(**next, message));
-    co_return true;
+    return read_message(*call_, message);
   }
 
  private:
@@ -320,11 +317,7 @@ class ServerStream {
  public:
   explicit ServerStream(ServerCall& call) : call_(&call) {}
   Task<Result<bool>> read(Req& message) {
-    auto next = co_await call_->read();
-    if (!next.ok()) co_return next.status();
-    if (!next->has_value()) co_return false;
-    FERRY_CO_RETURN_IF_ERROR(parse(**next, message));
-    co_return true;
+    return read_message(*call_, message);
   }
   Task<Status> write(const Resp& message, WriteOptions options = {}) {
     return call_->write(serialize(message), options);
