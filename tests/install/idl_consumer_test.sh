@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ctest: installs this build of ferry into a scratch prefix, then configures,
 # builds and runs a copy of examples/idl_consumer against it with
-# find_package(ferry): the installed idlgen, FerryIdl.cmake and the codec
-# and transport headers (generated service code uses both) must suffice.
+# find_package(ferry): the installed idlgen, protoc-gen-ferry, FerryIdl.cmake
+# and the codec, transport and gRPC headers (generated service code uses
+# them) must suffice.
 # Then checks the build dependencies: editing the *included* shared.thrift
 # must regenerate greeter.thrift's code too (the depfile), and a rebuild
 # with nothing changed must run nothing.
@@ -19,6 +20,7 @@ cmake -S "$scratch/project" -B "$scratch/consumer" -G Ninja \
   -DCMAKE_PREFIX_PATH="$scratch/prefix" -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build "$scratch/consumer"
 "$scratch/consumer/idl_consumer"
+"$scratch/consumer/idl_consumer_grpc"
 
 if ! ninja -C "$scratch/consumer" -n | grep -q "no work to do"; then
   echo "FAIL: a second build with nothing changed still has work" >&2
