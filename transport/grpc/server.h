@@ -29,7 +29,7 @@
 // - Unknown paths get UNIMPLEMENTED (trailers-only); a content-type that is
 //   not application/grpc gets HTTP 415; an unsupported grpc-encoding gets
 //   UNIMPLEMENTED; a message over `max_receive_message_size` gets
-//   RESOURCE_EXHAUSTED (and the stream is reset).
+//   RESOURCE_EXHAUSTED (the rest of that request is dropped unread).
 // - gzip: compressed requests are accepted; responses are compressed when
 //   the handler sets `cx.extension<grpc::CallOptions>().compress` and the
 //   client accepts gzip.
