@@ -14,59 +14,23 @@ OUT.json; prints the table.
 """
 
 import argparse
-import json
 import os
-import re
-import subprocess
 import sys
-import time
+
+from bench_common import run_against, write_results
 
 CASES = [(32, 64, 1), (32, 8, 16), (1024, 64, 1), (1024, 8, 16)]
 
 
-def start_server(cmd, cpu):
-    proc = subprocess.Popen(["taskset", "-c", str(cpu)] + cmd,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        m = re.search(r"LISTENING (\d+)|listening on [\d.]+:(\d+)", line)
-        if m:
-            return proc, int(m.group(1) or m.group(2))
-    proc.kill()
-    raise RuntimeError(f"server did not start: {' '.join(cmd)}")
-
-
-def stop_server(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def run_case(args, server_cmd, raw, payload, conns, inflight):
-    proc, port = start_server(server_cmd, args.server_cpu)
-    try:
-        cmd = ["taskset", "-c", str(args.client_cpu),
-               os.path.join(args.build, "bench/rpc/thrift_loadgen"),
-               "--port", str(port), "--connections", str(conns),
-               "--inflight", str(inflight), "--payload", str(payload),
-               "--duration", str(args.seconds), "--warmup", str(args.warmup)]
-        if raw:
-            cmd.append("--raw")
-        out = subprocess.run(cmd, capture_output=True, text=True,
-                             timeout=args.seconds + args.warmup + 60)
-        for line in out.stdout.splitlines():
-            if line.startswith("{"):
-                return json.loads(line)
-        raise RuntimeError(f"loadgen failed: {out.stdout}{out.stderr}")
-    finally:
-        stop_server(proc)
+    cmd = [os.path.join(args.build, "bench/rpc/thrift_loadgen"),
+           "--connections", str(conns), "--inflight", str(inflight),
+           "--payload", str(payload), "--duration", str(args.seconds),
+           "--warmup", str(args.warmup)]
+    if raw:
+        cmd.append("--raw")
+    return run_against(server_cmd, args.server_cpu, cmd, args.client_cpu,
+                       timeout=args.seconds + args.warmup + 60)
 
 
 def main():
@@ -123,11 +87,7 @@ def main():
             f"{f['qps'] / a['qps']:.2f}x | {f['p99_us'] / a['p99_us']:.2f} | "
             f"{f['qps'] / w['qps']:.2f} |")
     text = "\n".join(lines) + "\n"
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out + ".md", "w") as fh:
-        fh.write(text)
-    with open(args.out + ".json", "w") as fh:
-        json.dump(results, fh, indent=1)
+    write_results(args.out, text, results)
     print(text)
 
 

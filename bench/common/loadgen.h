@@ -269,6 +269,24 @@ inline Task<Status> fail_after(SteadyClock::duration d) {
       "run did not finish in time (server not answering?)");
 }
 
+// One connection's load: the Protocol's own `static Task<Status>
+// drive(Protocol, inflight, addr, window, out)` when it has one (a protocol
+// that runs an RPC client rather than raw bytes), else the byte pipeline
+// above.
+template <class Protocol>
+Task<Status> drive_connection(Protocol proto, std::size_t inflight,
+                              SocketAddress addr, Window window,
+                              WorkerResult* out) {
+  if constexpr (requires {
+                  Protocol::drive(std::move(proto), inflight, addr, window,
+                                  out);
+                }) {
+    return Protocol::drive(std::move(proto), inflight, addr, window, out);
+  } else {
+    return drive(std::move(proto), inflight, addr, window, out);
+  }
+}
+
 // Runs this worker's share of the connections (every `stride`-th from
 // `first`), bounded by a deadline past the window's end, then counts down
 // `done`. make_protocol() makes each connection's Protocol (see `drive`).
@@ -278,7 +296,8 @@ Task<void> run_worker(const LoadOptions& o, const MakeProtocol& make_protocol,
                       std::size_t stride, WorkerResult* out, std::latch* done) {
   std::vector<Task<Status>> conns;
   for (std::size_t i = first; i < o.connections; i += stride) {
-    conns.push_back(drive(make_protocol(), o.inflight, addr, window, out));
+    conns.push_back(
+        drive_connection(make_protocol(), o.inflight, addr, window, out));
   }
   const auto limit = window.end - SteadyClock::now() + std::chrono::seconds(10);
   auto first_done =
