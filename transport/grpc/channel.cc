@@ -156,7 +156,7 @@ class ClientConnection final
       st->encoding = value;
       st->gzip_in = value == "gzip";
     } else if (name == "content-type") {
-      st->content_type = value;
+      st->grpc_content_type = value.starts_with("application/grpc");
     } else if (name.starts_with("grpc-")) {
       // Reserved.
     } else if (st->client_cx != nullptr) {

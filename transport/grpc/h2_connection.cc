@@ -26,13 +26,13 @@ nghttp2_nv make_nv(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-void HeaderList::add_ref(std::string_view name, std::string_view value) {
-  nv.push_back(make_nv(name, value));
-}
-
-void HeaderList::add(std::string_view name, std::string value) {
-  storage.push_back(std::move(value));
-  nv.push_back(make_nv(name, storage.back()));
+const nghttp2_nv* HeaderList::nv() {
+  nv_.clear();
+  for (const Entry& e : entries_) {
+    nv_.push_back(
+        make_nv(e.name, e.is_owned ? std::string_view(e.owned) : e.ref));
+  }
+  return nv_.data();
 }
 
 void HeaderList::add_metadata(const Metadata& metadata) {
@@ -271,7 +271,7 @@ Task<Result<std::optional<IoBuf>>> H2Connection::read_message(
   for (;;) {
     if (!st.inbox.empty()) {
       Frame f = std::move(st.inbox.front());
-      st.inbox.pop_front();
+      st.inbox.erase(st.inbox.begin());
       if (!st.closed) give_back_window(st);
       if (compressed != nullptr) *compressed = f.compressed;
       if (!f.compressed) co_return std::optional<IoBuf>(std::move(f.payload));
@@ -319,8 +319,8 @@ ssize_t H2Connection::cb_read_data(nghttp2_session*, int32_t, uint8_t* buf,
       if (st->trailers_pending) {
         *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
         st->trailers_pending = false;
-        nghttp2_submit_trailer(c->session_, st->id, st->trailers.nv.data(),
-                               st->trailers.nv.size());
+        nghttp2_submit_trailer(c->session_, st->id, st->trailers.nv(),
+                               st->trailers.size());
       }
     } else if (n == 0) {
       st->deferred = true;
@@ -330,7 +330,7 @@ ssize_t H2Connection::cb_read_data(nghttp2_session*, int32_t, uint8_t* buf,
   return static_cast<ssize_t>(n);
 }
 
-int H2Connection::submit_with_data(H2Stream& st, const HeaderList& headers,
+int H2Connection::submit_with_data(H2Stream& st, HeaderList& headers,
                                    bool is_request) {
   nghttp2_data_provider provider;
   provider.source.ptr = &st;
@@ -338,11 +338,11 @@ int H2Connection::submit_with_data(H2Stream& st, const HeaderList& headers,
   st.data_started = true;
   want_write();
   if (is_request) {
-    return nghttp2_submit_request(session_, nullptr, headers.nv.data(),
-                                  headers.nv.size(), &provider, &st);
+    return nghttp2_submit_request(session_, nullptr, headers.nv(),
+                                  headers.size(), &provider, &st);
   }
-  return nghttp2_submit_response(session_, st.id, headers.nv.data(),
-                                 headers.nv.size(), &provider);
+  return nghttp2_submit_response(session_, st.id, headers.nv(), headers.size(),
+                                 &provider);
 }
 
 Task<Status> H2Connection::write_message(H2Stream& st, IoBuf message,

@@ -27,13 +27,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 
 #include "middleware/context.h"
 #include "runtime/cancel.h"
@@ -54,18 +54,35 @@ inline constexpr std::size_t kSendHighWater = 256 * 1024;
 inline constexpr int32_t kStreamWindow = 1 << 20;
 inline constexpr int32_t kConnectionWindow = 16 << 20;
 
-// One header to send; nghttp2 copies names and values on submit.
-struct HeaderList {
-  std::vector<nghttp2_nv> nv;
-  std::deque<std::string> storage;  // stable addresses for owned strings
-
+// Headers to send; nghttp2 copies names and values on submit. Inline
+// storage: building a response's headers allocates nothing.
+class HeaderList {
+ public:
   // `name` and `value` must outlive the submit (literals, or the stream).
-  void add_ref(std::string_view name, std::string_view value);
-  void add(std::string_view name, std::string value);
+  void add_ref(std::string_view name, std::string_view value) {
+    entries_.push_back(Entry{name, value, {}, false});
+  }
+  void add(std::string_view name, std::string value) {
+    entries_.push_back(Entry{name, {}, std::move(value), true});
+  }
   // Custom metadata: `-bin` keys base64-encoded; invalid keys and values
   // are skipped (reported by `first_invalid`).
   void add_metadata(const Metadata& metadata);
   std::string first_invalid;
+
+  // The nghttp2 view, valid until the list is next changed.
+  const nghttp2_nv* nv();
+  std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string_view name;
+    std::string_view ref;
+    std::string owned;
+    bool is_owned;
+  };
+  absl::InlinedVector<Entry, 8> entries_;
+  absl::InlinedVector<nghttp2_nv, 8> nv_;
 };
 
 // One HTTP/2 stream's gRPC state, shared by the connection (until nghttp2
@@ -80,11 +97,12 @@ struct H2Stream {
   Context* client_cx = nullptr;
 
   // Request headers (server) / response headers and trailers (client).
-  std::string path;
-  std::string http_method;
-  std::string content_type;
-  std::string encoding;            // grpc-encoding
-  bool peer_accepts_gzip = false;  // grpc-accept-encoding lists gzip
+  const MethodEntry* method = nullptr;  // server: the :path's method
+  std::string unknown_path;             // server: a :path with no method
+  bool post = false;                    // server: :method is POST
+  bool grpc_content_type = false;       // content-type application/grpc*
+  std::string encoding;                 // grpc-encoding
+  bool peer_accepts_gzip = false;       // grpc-accept-encoding lists gzip
   bool bad_timeout = false;
   int http_status = 0;
   int grpc_status = -1;  // -1: not received
@@ -92,7 +110,7 @@ struct H2Stream {
 
   // Receiving.
   MessageDeframer deframer;
-  std::deque<Frame> inbox;
+  absl::InlinedVector<Frame, 1> inbox;  // usually 0 or 1 messages
   std::size_t unconsumed = 0;  // received DATA bytes not yet given back
   bool gzip_in = false;        // the peer's grpc-encoding is gzip
   bool remote_closed = false;  // END_STREAM received
@@ -155,8 +173,7 @@ class H2Connection {
     if (!has_output_.is_set()) has_output_.set();
   }
   // Submits `st`'s headers with the data provider attached.
-  int submit_with_data(H2Stream& st, const HeaderList& headers,
-                       bool is_request);
+  int submit_with_data(H2Stream& st, HeaderList& headers, bool is_request);
   // Marks the connection failed: every stream fails with `why`.
   void die(Status why);
   // The writer has written everything and nghttp2 wants no more I/O.

@@ -26,6 +26,15 @@ bool has_token(std::string_view list, std::string_view token) {
   return false;
 }
 
+// grpc-status values as text (absl's codes are gRPC's, 0..16).
+std::string_view code_text(absl::StatusCode code) {
+  static constexpr std::string_view kText[] = {
+      "0", "1",  "2",  "3",  "4",  "5",  "6",  "7", "8",
+      "9", "10", "11", "12", "13", "14", "15", "16"};
+  const auto i = static_cast<std::size_t>(code);
+  return i < std::size(kText) ? kText[i] : kText[2];  // UNKNOWN
+}
+
 [[gnu::cold]] Status handler_threw(std::string_view path,
                                    std::exception_ptr e) {
   try {
@@ -155,14 +164,16 @@ int ServerConnection::on_header(const nghttp2_frame* frame,
   if (st == nullptr || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   if (name.starts_with(':')) {
     if (name == ":path") {
-      st->path = value;
+      st->method = worker_.services->find(value);
+      if (st->method == nullptr) st->method = worker_.builtin->find(value);
+      if (st->method == nullptr) st->unknown_path = value;
     } else if (name == ":method") {
-      st->http_method = value;
+      st->post = value == "POST";
     }
     return 0;
   }
   if (name == "content-type") {
-    st->content_type = value;
+    st->grpc_content_type = value.starts_with("application/grpc");
   } else if (name == "grpc-timeout") {
     if (auto t = parse_timeout(value)) {
       st->cx.deadline =
@@ -193,11 +204,11 @@ int ServerConnection::on_headers_done(const nghttp2_frame* frame,
   }
   st.headers_received = true;
   ++worker_.stats.requests;
-  if (st.http_method != "POST") {
+  if (!st.post) {
     respond_headers_only(st, 405, Status());
     return 0;
   }
-  if (!st.content_type.starts_with("application/grpc")) {
+  if (!st.grpc_content_type) {
     respond_headers_only(st, 415, Status());
     return 0;
   }
@@ -217,12 +228,11 @@ int ServerConnection::on_headers_done(const nghttp2_frame* frame,
     }
     st.gzip_in = true;
   }
-  const MethodEntry* method = worker_.services->find(st.path);
-  if (method == nullptr) method = worker_.builtin->find(st.path);
+  const MethodEntry* method = st.method;
   if (method == nullptr) {
-    respond_headers_only(
-        st, 200,
-        absl::UnimplementedError(fmt::format("unknown method {}", st.path)));
+    respond_headers_only(st, 200,
+                         absl::UnimplementedError(fmt::format(
+                             "unknown method {}", st.unknown_path)));
     return 0;
   }
   st.cx.method = method->name;
@@ -263,14 +273,14 @@ void ServerConnection::respond_headers_only(H2Stream& st, int http_status,
   h.add(":status", std::to_string(http_status));
   if (http_status == 200) {
     h.add_ref("content-type", "application/grpc");
-    h.add("grpc-status", std::to_string(static_cast<int>(status.code())));
+    h.add_ref("grpc-status", code_text(status.code()));
     if (!status.message().empty()) {
       h.add("grpc-message", percent_encode(message_of(status)));
     }
     h.add_metadata(st.cx.response_metadata);
     h.add_metadata(st.cx.response_trailers);
   }
-  nghttp2_submit_response(session_, st.id, h.nv.data(), h.nv.size(), nullptr);
+  nghttp2_submit_response(session_, st.id, h.nv(), h.size(), nullptr);
   want_write();
 }
 
@@ -285,7 +295,7 @@ void ServerConnection::finish(H2Stream& st, const Status& handler_status) {
     return;
   }
   HeaderList& t = st.trailers;
-  t.add("grpc-status", std::to_string(static_cast<int>(status.code())));
+  t.add_ref("grpc-status", code_text(status.code()));
   if (!status.message().empty()) {
     t.add("grpc-message", percent_encode(message_of(status)));
   }
@@ -315,8 +325,8 @@ Task<void> ServerConnection::run_call(std::shared_ptr<H2Stream> st,
       if (!request.ok()) {
         status = request.status();
       } else if (!request->has_value()) {
-        status = absl::InternalError(
-            fmt::format("{}: the client sent no request message", s.path));
+        status = absl::InternalError(fmt::format(
+            "{}: the client sent no request message", method->path));
       } else {
         // Named tasks: GCC 12 mishandles temporaries with destructors in
         // a full-expression that contains co_await.
@@ -335,7 +345,7 @@ Task<void> ServerConnection::run_call(std::shared_ptr<H2Stream> st,
       status = co_await run_under(&s.cancel, std::move(handled));
     }
   } catch (...) {
-    status = handler_threw(s.path, std::current_exception());
+    status = handler_threw(method->path, std::current_exception());
   }
   if (timer && timer->fired()) {
     status = absl::DeadlineExceededError("deadline exceeded");
