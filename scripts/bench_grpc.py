@@ -13,13 +13,12 @@ examples/grpc_echo/grpc_echo_server against bench/rpc/grpc_cpp_echo_server
 
 Streaming: TestService.StreamingOutputCall for 1000 responses of {32 B,
 1 KiB}, ferry's examples/grpc_interop/grpc_interop_server against
-tests/interop/grpc/grpc_cpp_interop_server (gRPC C++'s sync API, the only
-TestService server gRPC C++ has here); {1 conn x 1 stream, 4 conns x 4
-streams}.
+bench/rpc/grpc_cpp_stream_server (gRPC C++'s callback API, a
+ServerWriteReactor per call); {1 conn x 1 stream, 4 conns x 4 streams}.
 
 Every case gets a fresh server pinned to CPU 0 (ferry: one worker; gRPC
-C++: --threads 1 where it takes it, though it starts more threads: all of
-them share CPU 0); the generator runs pinned to CPU 1. Server and generator
+C++: --threads 1, its ResourceQuota thread limit, though gRPC starts more
+threads: all of them share CPU 0); the generator runs pinned to CPU 1. Server and generator
 CPU use (share of one CPU over the run) are recorded with every result.
 Writes OUT.md (tables and ratios) and OUT.json; prints the tables.
 --quick: a 1 s smoke run (0.5 s warm-up) written to BUILD/bench_grpc_quick
@@ -52,9 +51,8 @@ def servers(build):
             "ferry": [os.path.join(
                 b, "examples/grpc_interop/grpc_interop_server"),
                 "--port", "0", "--threads", "1"],
-            "grpc_cpp": [os.path.join(
-                b, "tests/interop/grpc/grpc_cpp_interop_server"),
-                "--port", "0"],
+            "grpc_cpp": [os.path.join(b, "bench/rpc/grpc_cpp_stream_server"),
+                         "--port", "0", "--threads", "1"],
         },
     }
 

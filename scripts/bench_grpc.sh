@@ -15,6 +15,6 @@ bash scripts/install-deps.sh
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFERRY_WERROR="${FERRY_WERROR:-OFF}" > /dev/null
 cmake --build "$build" --target grpc_echo_server grpc_cpp_echo_server \
-  grpc_interop_server grpc_cpp_interop_server grpc_loadgen
+  grpc_interop_server grpc_cpp_stream_server grpc_loadgen
 exec env GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=1073741824 \
   /usr/bin/python3 scripts/bench_grpc.py --build "$build" "$@"

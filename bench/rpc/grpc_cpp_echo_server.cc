@@ -20,19 +20,12 @@
 // Without the flag gRPC's defaults apply.
 
 #include <grpcpp/grpcpp.h>
-#include <pthread.h>
-#include <signal.h>
-#include <time.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <iostream>
-#include <memory>
-#include <string>
 
 #include "bench.grpc.pb.h"
+#include "bench/rpc/grpc_cpp_peer.h"
 
 namespace {
 
@@ -51,108 +44,9 @@ class EchoService final : public ferry::bench::Echo::CallbackService {
   }
 };
 
-struct Options {
-  int port = 0;
-  int threads = 0;  // 0: gRPC's defaults
-  double max_seconds = 0;
-};
-
-bool parse_flags(int argc, char** argv, Options* o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return false;
-    arg.erase(0, 2);
-    std::string value;
-    if (const auto eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.erase(eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return false;
-    }
-    try {
-      if (arg == "port") {
-        o->port = std::stoi(value);
-        if (o->port < 0 || o->port > 65535) return false;
-      } else if (arg == "threads") {
-        o->threads = std::stoi(value);
-        if (o->threads < 1 || o->threads > 256) return false;
-      } else if (arg == "max-seconds") {
-        o->max_seconds = std::stod(value);
-        if (!(o->max_seconds >= 0)) return false;
-      } else {
-        return false;
-      }
-    } catch (const std::exception&) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Waits (signals blocked on this thread) for SIGINT/SIGTERM, or until
-// `max_seconds` pass when it is positive.
-void wait_for_stop(const sigset_t& signals, double max_seconds) {
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration<double>(max_seconds);
-  for (;;) {
-    if (max_seconds <= 0) {
-      if (sigwaitinfo(&signals, nullptr) > 0) return;
-      continue;
-    }
-    const std::chrono::duration<double> left =
-        deadline - std::chrono::steady_clock::now();
-    if (left.count() <= 0) return;
-    timespec ts{};
-    ts.tv_sec = static_cast<time_t>(left.count());
-    ts.tv_nsec = static_cast<long>(
-        (left.count() - static_cast<double>(ts.tv_sec)) * 1e9);
-    if (sigtimedwait(&signals, nullptr, &ts) > 0) return;
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options o;
-  if (!parse_flags(argc, argv, &o)) {
-    std::cerr << "usage: grpc_cpp_echo_server [--port 0] [--threads N] "
-                 "[--max-seconds S]\n";
-    return 2;
-  }
-  // Blocked before gRPC starts any thread, so all of them inherit the mask
-  // and only wait_for_stop sees the signals.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  EchoService service;
-  grpc::ServerBuilder builder;
-  int selected_port = 0;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(o.port),
-                           grpc::InsecureServerCredentials(), &selected_port);
-  builder.RegisterService(&service);
-  if (o.threads > 0) {
-    grpc::ResourceQuota quota("grpc_cpp_echo_server");
-    quota.SetMaxThreads(o.threads);
-    builder.SetResourceQuota(quota);
-  }
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || selected_port == 0) {
-    std::cerr << "grpc_cpp_echo_server: cannot listen on 127.0.0.1:" << o.port
-              << "\n";
-    return 1;
-  }
-  std::printf("LISTENING %d\n", selected_port);
-  std::fflush(stdout);
-
-  wait_for_stop(signals, o.max_seconds);
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  server->Wait();
-  std::printf("grpc_cpp_echo_server: %llu messages echoed\n",
-              static_cast<unsigned long long>(g_echoed.load()));
-  return 0;
+  return ferry::bench_common::grpc_cpp_bench_main<EchoService>(
+      "grpc_cpp_echo_server", argc, argv, g_echoed, "messages echoed");
 }

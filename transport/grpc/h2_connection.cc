@@ -224,7 +224,7 @@ int H2Connection::cb_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id,
     if (!f->has_value()) break;
     st->inbox.push_back(std::move(**f));
   }
-  if (!st->inbox.empty()) st->readable.set();
+  if (st->unread() > 0) st->readable.set();
   c->give_back_window(*st);
   return 0;
 }
@@ -232,7 +232,7 @@ int H2Connection::cb_data_chunk(nghttp2_session*, uint8_t, int32_t stream_id,
 void H2Connection::give_back_window(H2Stream& st) {
   // Keep the peer going while the reader keeps up (fewer than two unread
   // messages); past that, window comes back only as messages are read.
-  if (st.inbox.size() < 2 && st.unconsumed > 0) {
+  if (st.unread() < 2 && st.unconsumed > 0) {
     consume(st, st.unconsumed);
   }
 }
@@ -269,9 +269,12 @@ int H2Connection::cb_stream_close(nghttp2_session*, int32_t stream_id,
 Task<Result<std::optional<IoBuf>>> H2Connection::read_message(
     H2Stream& st, bool* compressed) {
   for (;;) {
-    if (!st.inbox.empty()) {
-      Frame f = std::move(st.inbox.front());
-      st.inbox.erase(st.inbox.begin());
+    if (st.unread() > 0) {
+      Frame f = std::move(st.inbox[st.inbox_head++]);
+      if (st.inbox_head == st.inbox.size()) {
+        st.inbox.clear();
+        st.inbox_head = 0;
+      }
       if (!st.closed) give_back_window(st);
       if (compressed != nullptr) *compressed = f.compressed;
       if (!f.compressed) co_return std::optional<IoBuf>(std::move(f.payload));

@@ -110,7 +110,11 @@ struct H2Stream {
 
   // Receiving.
   MessageDeframer deframer;
-  absl::InlinedVector<Frame, 1> inbox;  // usually 0 or 1 messages
+  // Unread messages: inbox[inbox_head..]. Usually 0 or 1, but one DATA
+  // frame can carry hundreds of small ones, so popping is O(1).
+  absl::InlinedVector<Frame, 1> inbox;
+  std::size_t inbox_head = 0;
+  std::size_t unread() const noexcept { return inbox.size() - inbox_head; }
   std::size_t unconsumed = 0;  // received DATA bytes not yet given back
   bool gzip_in = false;        // the peer's grpc-encoding is gzip
   bool remote_closed = false;  // END_STREAM received

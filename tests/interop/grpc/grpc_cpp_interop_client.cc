@@ -39,11 +39,9 @@
 #include <utility>
 #include <vector>
 
+#include "bench/common/peer_main.h"
+#include "interop_peer.h"
 #include "src/proto/grpc/testing/test.grpc.pb.h"
-
-// gRPC core's test-only accessors (src/core/lib/surface/call_test_only.h,
-// not installed; exported by libgrpc with C++ linkage).
-uint32_t grpc_call_test_only_get_message_flags(grpc_call* call);
 
 namespace {
 
@@ -59,13 +57,12 @@ using grpc::testing::StreamingOutputCallRequest;
 using grpc::testing::StreamingOutputCallResponse;
 using grpc::testing::TestService;
 
-constexpr uint32_t kWriteInternalCompress = 0x80000000u;
-constexpr uint32_t kWriteInternalTestOnlyWasCompressed = 0x40000000u;
+using interop_peer::kEchoInitial;
+using interop_peer::kEchoTrailingBin;
+
 constexpr auto kCallDeadline = std::chrono::seconds(10);
 
-constexpr char kEchoInitial[] = "x-grpc-test-echo-initial";
 constexpr char kEchoInitialValue[] = "test_initial_metadata_value";
-constexpr char kEchoTrailingBin[] = "x-grpc-test-echo-trailing-bin";
 const std::string kEchoTrailingBinValue("\xab\xab\xab", 3);
 
 // A failed assertion: the case stops and reports `what`.
@@ -114,8 +111,7 @@ void expect_zeros(const std::string& body, size_t n, const char* step) {
 // Whether the message last received on `ctx`'s call was compressed on the
 // wire.
 bool was_compressed(ClientContext* ctx) {
-  return (grpc_call_test_only_get_message_flags(ctx->c_call()) &
-          (kWriteInternalCompress | kWriteInternalTestOnlyWasCompressed)) != 0;
+  return interop_peer::last_message_compressed(ctx->c_call());
 }
 
 std::string find_md(const std::multimap<grpc::string_ref, grpc::string_ref>& md,
@@ -493,64 +489,33 @@ const std::vector<std::pair<std::string, Case>>& all_cases() {
   return cases;
 }
 
-struct Options {
-  std::string host;
-  int port = -1;
-  std::string test_case = "all";
-};
-
-bool parse_flags(int argc, char** argv, Options* o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return false;
-    arg.erase(0, 2);
-    std::string value;
-    if (const auto eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.erase(eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return false;
-    }
-    if (arg == "server_host") {
-      o->host = value;
-    } else if (arg == "server_port") {
-      try {
-        o->port = std::stoi(value);
-      } catch (const std::exception&) {
-        return false;
-      }
-      if (o->port <= 0 || o->port > 65535) return false;
-    } else if (arg == "test_case") {
-      o->test_case = value;
-    } else if (arg == "use_tls") {
-      if (value != "false") {
-        std::cerr << "grpc_cpp_interop_client: only plaintext is supported\n";
-        return false;
-      }
-    } else {
-      return false;
-    }
-  }
-  return !o->host.empty() && o->port > 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options o;
-  if (!parse_flags(argc, argv, &o)) {
-    std::cerr << "usage: grpc_cpp_interop_client --server_host HOST "
-                 "--server_port PORT [--test_case NAME[,NAME...]|all] "
-                 "[--use_tls false]\n";
-    return 2;
+  ferry::bench_common::PeerFlags flags(
+      argc, argv, {"server_host", "server_port", "test_case", "use_tls"});
+  const std::string host = flags.get("server_host");
+  int port = 0;
+  flags.number("server_port", 1, 65535, &port);
+  const std::string test_case = flags.get("test_case", "all");
+  if (flags.get("use_tls", "false") != "false") {
+    flags.fail("only plaintext is supported");
+  }
+  if (host.empty() || port == 0) {
+    flags.fail("--server_host and --server_port are required");
+  }
+  if (!flags.ok()) {
+    return flags.usage_error(
+        "grpc_cpp_interop_client",
+        "usage: grpc_cpp_interop_client --server_host HOST "
+        "--server_port PORT [--test_case NAME[,NAME...]|all] "
+        "[--use_tls false]\n");
   }
   std::vector<std::pair<std::string, Case>> selected;
-  if (o.test_case == "all") {
+  if (test_case == "all") {
     selected = all_cases();
   } else {
-    std::stringstream names(o.test_case);
+    std::stringstream names(test_case);
     for (std::string name; std::getline(names, name, ',');) {
       bool known = false;
       for (const auto& c : all_cases()) {
@@ -567,9 +532,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  const std::string host =
-      o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
-  const std::string target = host + ":" + std::to_string(o.port);
+  const std::string target =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+      std::to_string(port);
   size_t failed = 0;
   for (const auto& [name, run] : selected) {
     // A channel per case: a case that breaks the connection cannot fail

@@ -28,28 +28,18 @@
 
 #include <grpc/grpc.h>
 #include <grpcpp/grpcpp.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <iostream>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/common/peer_main.h"
+#include "bench/rpc/grpc_cpp_peer.h"
+#include "interop_peer.h"
 #include "src/proto/grpc/testing/test.grpc.pb.h"
-
-// gRPC core's test-only accessors (src/core/lib/surface/call_test_only.h,
-// not installed; exported by libgrpc with C++ linkage): the incoming
-// call's compression algorithm and the last received message's flags.
-// gRPC's own interop server checks CompressedRequest with them.
-grpc_compression_algorithm grpc_call_test_only_get_compression_algorithm(
-    grpc_call* call);
-uint32_t grpc_call_test_only_get_message_flags(grpc_call* call);
 
 namespace {
 
@@ -65,14 +55,8 @@ using grpc::testing::StreamingInputCallResponse;
 using grpc::testing::StreamingOutputCallRequest;
 using grpc::testing::StreamingOutputCallResponse;
 
-// Message flags set by core on a received message that was compressed on
-// the wire (src/core/lib/transport/transport.h): still compressed, or
-// decompressed by the decompression filter.
-constexpr uint32_t kWriteInternalCompress = 0x80000000u;
-constexpr uint32_t kWriteInternalTestOnlyWasCompressed = 0x40000000u;
-
-constexpr char kEchoInitial[] = "x-grpc-test-echo-initial";
-constexpr char kEchoTrailingBin[] = "x-grpc-test-echo-trailing-bin";
+using interop_peer::kEchoInitial;
+using interop_peer::kEchoTrailingBin;
 
 void echo_metadata(ServerContext* ctx) {
   const auto& md = ctx->client_metadata();
@@ -90,9 +74,7 @@ void echo_metadata(ServerContext* ctx) {
 // `expected` (compressed on the wire, in a call with a grpc-encoding).
 bool compression_as_expected(ServerContext* ctx, bool expected) {
   grpc_call* call = ctx->c_call();
-  const uint32_t flags = grpc_call_test_only_get_message_flags(call);
-  const bool compressed = (flags & (kWriteInternalCompress |
-                                    kWriteInternalTestOnlyWasCompressed)) != 0;
+  const bool compressed = interop_peer::last_message_compressed(call);
   if (expected) {
     return compressed && grpc_call_test_only_get_compression_algorithm(call) !=
                              GRPC_COMPRESS_NONE;
@@ -281,75 +263,25 @@ class TestServiceImpl final : public grpc::testing::TestService::Service {
   }
 };
 
-bool parse_flags(int argc, char** argv, int* port) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return false;
-    arg.erase(0, 2);
-    std::string value;
-    if (const auto eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.erase(eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return false;
-    }
-    if (arg == "port") {
-      try {
-        *port = std::stoi(value);
-      } catch (const std::exception&) {
-        return false;
-      }
-      if (*port < 0 || *port > 65535) return false;
-    } else if (arg == "use_tls") {
-      if (value != "false") {
-        std::cerr << "grpc_cpp_interop_server: only plaintext is supported\n";
-        return false;
-      }
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   int port = 0;
-  if (!parse_flags(argc, argv, &port)) {
-    std::cerr << "usage: grpc_cpp_interop_server [--port 0] "
-                 "[--use_tls false]\n";
-    return 2;
+  ferry::bench_common::PeerFlags flags(argc, argv, {"port", "use_tls"});
+  flags.number("port", 0, 65535, &port);
+  if (flags.get("use_tls", "false") != "false") {
+    flags.fail("only plaintext is supported");
   }
-  // Blocked before gRPC starts any thread, so all of them inherit the mask
-  // and only sigwait below sees the signals.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (!flags.ok()) {
+    return flags.usage_error("grpc_cpp_interop_server",
+                             "usage: grpc_cpp_interop_server [--port 0] "
+                             "[--use_tls false]\n");
+  }
+  // Before gRPC starts any thread, so all of them inherit the mask.
+  const ferry::bench_common::StopSignals stop;
 
   TestServiceImpl service;
-  grpc::ServerBuilder builder;
-  int selected_port = 0;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(port),
-                           grpc::InsecureServerCredentials(), &selected_port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || selected_port == 0) {
-    std::cerr << "grpc_cpp_interop_server: cannot listen on 127.0.0.1:" << port
-              << "\n";
-    return 1;
-  }
-  std::printf("LISTENING %d\n", selected_port);
-  std::fflush(stdout);
-
-  int sig = 0;
-  while (sigwait(&signals, &sig) != 0) {
-  }
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  server->Wait();
-  return 0;
+  return ferry::bench_common::serve_grpc_cpp("grpc_cpp_interop_server",
+                                             &service, port, /*threads=*/0,
+                                             /*max_seconds=*/0, stop);
 }

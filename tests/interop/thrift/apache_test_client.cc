@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "apache_thrift_test/ThriftTest.h"
+#include "bench/common/peer_main.h"
 
 namespace {
 
@@ -443,51 +444,32 @@ constexpr std::string_view kUsage =
     "    [--protocol binary|compact] [--transport buffered|framed]\n"
     "    [--timeout SECONDS]\n";
 
-// Parses argv into `o`; returns an error message, or "" on success.
-std::string parse_flags(int argc, char** argv, Options* o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return "unexpected argument '" + arg + "'";
-    arg.erase(0, 2);
-    std::string value;
-    if (const auto eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.erase(eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return "--" + arg + " needs a value";
-    }
-    try {
-      if (arg == "host") {
-        o->host = value;
-      } else if (arg == "port") {
-        o->port = std::stoi(value);
-        if (o->port < 1 || o->port > 65535) return "--port out of range";
-      } else if (arg == "protocol" &&
-                 (value == "binary" || value == "compact")) {
-        o->compact = value == "compact";
-      } else if (arg == "transport" &&
-                 (value == "buffered" || value == "framed")) {
-        o->framed = value == "framed";
-      } else if (arg == "timeout") {
-        o->timeout_ms = static_cast<int>(std::stod(value) * 1000);
-        if (o->timeout_ms < 1) return "--timeout must be positive";
-      } else {
-        return "bad flag --" + arg + " " + value;
-      }
-    } catch (const std::exception&) {
-      return "--" + arg + ": '" + value + "' is not a number";
-    }
+// Reads the flags into `o`; a bad one is an error on `flags`.
+void read_flags(ferry::bench_common::PeerFlags& flags, Options* o) {
+  o->host = flags.get("host", o->host);
+  flags.number("port", 1, 65535, &o->port);
+  const std::string protocol = flags.get("protocol", "binary");
+  if (protocol != "binary" && protocol != "compact") {
+    flags.fail("bad flag --protocol " + protocol);
   }
-  return "";
+  o->compact = protocol == "compact";
+  const std::string transport = flags.get("transport", "buffered");
+  if (transport != "buffered" && transport != "framed") {
+    flags.fail("bad flag --transport " + transport);
+  }
+  o->framed = transport == "framed";
+  double timeout = o->timeout_ms / 1000.0;
+  flags.number("timeout", 0.001, 86400.0, &timeout);
+  o->timeout_ms = static_cast<int>(timeout * 1000);
 }
 
 int run(int argc, char** argv) {
+  ferry::bench_common::PeerFlags flags(
+      argc, argv, {"host", "port", "protocol", "transport", "timeout"});
   Options o;
-  if (const std::string err = parse_flags(argc, argv, &o); !err.empty()) {
-    std::cerr << "apache_thrift_test_client: " << err << "\n" << kUsage;
-    return 2;
+  read_flags(flags, &o);
+  if (!flags.ok()) {
+    return flags.usage_error("apache_thrift_test_client", kUsage);
   }
   const auto checks = build_checks();
   Connection conn(o);
