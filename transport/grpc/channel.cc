@@ -243,7 +243,8 @@ struct ChannelOwner {
       co_return s.status();
     }
     last_connect_error = Status();
-    if (conn) conn->shutdown();
+    // The connection replaced, if any, failed or got GOAWAY: its own task
+    // keeps it until its last stream ends and the server closes it.
     conn = std::make_shared<ClientConnection>(std::move(*s),
                                               address.to_string(), options);
     spawn(ClientConnection::run(conn));
