@@ -438,6 +438,26 @@ TEST(GrpcRpc, GracefulStopFinishesInFlightCalls) {
   EXPECT_TRUE(result.ok() && result->value() == 300) << result.status();
 }
 
+// The server closes idle connections (GOAWAY, then close); the channel
+// opens a new one for the next call without the caller noticing.
+TEST(GrpcRpc, IdleConnectionsCloseAndTheChannelReconnects) {
+  Fixture f({.idle_timeout = 100ms});
+  block_on([](Fixture& f) -> Task<void> {
+    Calc::Client client(f.channel());
+    Context first;
+    EXPECT_THAT((co_await client.Add(first, num(1))).status(), IsOk());
+    for (int i = 0; i < 100 && f.server->stats().connections_open > 0; ++i) {
+      co_await sleep_for(20ms);
+    }
+    Context second;
+    auto r = co_await client.Add(second, num(2));
+    EXPECT_TRUE(r.ok() && r->value() == 3) << r.status();
+  }(f));
+  const ServerStats stats = f.server->stats();
+  EXPECT_GE(stats.connections_closed_idle, 1u);
+  EXPECT_EQ(stats.connections_accepted, 2u);
+}
+
 TEST(GrpcRpc, TwoWorkers) {
   Fixture f({.threads = 2});
   std::vector<std::thread> callers;
