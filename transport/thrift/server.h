@@ -148,8 +148,7 @@ Task<void> serve_worker(ServerWorker& w, TcpListener listener, Stack stack) {
     ServerWorker* w;
     Stack* stack;
   } ctx{&w, &stack};
-  const transport::ServeFn serve = [](void* p,
-                                      TcpStream stream) -> Task<void> {
+  const transport::ServeFn serve = [](void* p, TcpStream stream) -> Task<void> {
     auto* c = static_cast<Ctx*>(p);
     return serve_connection(*c->w, *c->stack, std::move(stream));
   };
@@ -176,10 +175,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options,
   std::unique_ptr<Server> server(new Server());
   server->options_ = std::make_unique<ServerOptions>(std::move(options));
   FERRY_RETURN_IF_ERROR(server->start_core());
-  FERRY_ASSIGN_OR_RETURN(
-      SocketAddress addr,
-      transport::parse_listen_address(server->options_->host,
-                                      server->options_->port));
+  FERRY_ASSIGN_OR_RETURN(SocketAddress addr,
+                         transport::parse_listen_address(
+                             server->options_->host, server->options_->port));
   // Worker 0 first: with port 0 it picks the port the others then share.
   for (std::size_t i = 0; i < server->workers(); ++i) {
     auto& w = static_cast<detail::ServerWorker&>(server->core_.worker(i));

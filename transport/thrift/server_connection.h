@@ -137,14 +137,15 @@ Task<void> ServerConnection<Stack>::read_loop() {
     last_activity_ = now();
     if (!got.ok()) {
       if (got.status().code() != absl::StatusCode::kCancelled) {
-        transport::log_connection(worker_, stream_.peer_address(), message_of(got.status()));
+        transport::log_connection(worker_, stream_.peer_address(),
+                                  message_of(got.status()));
       }
       co_return;
     }
     if (got->empty()) {  // the peer closed its side
       if (pending.size() > 0 || (splitter_ && splitter_->partial_bytes())) {
         transport::log_connection(worker_, stream_.peer_address(),
-                       "peer closed in the middle of a message");
+                                  "peer closed in the middle of a message");
       }
       co_return;
     }
@@ -164,7 +165,8 @@ Task<void> ServerConnection<Stack>::read_loop() {
       Result<std::optional<IoBuf>> message = splitter_->next(pending);
       if (!message.ok()) [[unlikely]] {
         ++worker_.stats.connections_closed_malformed;
-        transport::log_connection(worker_, stream_.peer_address(), message_of(message.status()));
+        transport::log_connection(worker_, stream_.peer_address(),
+                                  message_of(message.status()));
         co_return;
       }
       if (!message->has_value()) break;
@@ -187,8 +189,9 @@ bool ServerConnection<Stack>::dispatch(IoBuf message) {
   if (env.type != codec::MessageType::kCall &&
       env.type != codec::MessageType::kOneway) [[unlikely]] {
     ++worker_.stats.connections_closed_malformed;
-    transport::log_connection(worker_, stream_.peer_address(),
-                   "received a message that is neither a call nor oneway");
+    transport::log_connection(
+        worker_, stream_.peer_address(),
+        "received a message that is neither a call nor oneway");
     return false;
   }
   if (env.type == codec::MessageType::kOneway &&
@@ -270,7 +273,8 @@ Task<void> ServerConnection<Stack>::write_loop() {
     Status s = co_await stream_.write(std::move(out_));
     if (!s.ok()) {
       if (s.code() != absl::StatusCode::kCancelled) {
-        transport::log_connection(worker_, stream_.peer_address(), message_of(s));
+        transport::log_connection(worker_, stream_.peer_address(),
+                                  message_of(s));
       }
       broken_ = true;
       out_.clear();
