@@ -1,13 +1,16 @@
 #pragma once
 
-// What the Thrift example servers' mains share (examples/echo/echo_server,
-// examples/thrift_test/server_main): their common flags as ServerOptions,
-// and serving until SIGINT or SIGTERM.
+// What the example servers' mains share: the Thrift ones' common flags as
+// ServerOptions (examples/echo, examples/thrift_test), and serving until
+// SIGINT or SIGTERM (every example server, Thrift and gRPC).
 
+#include <fmt/core.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -63,5 +66,23 @@ class StopSignals {
  private:
   sigset_t signals_;
 };
+
+// Prints "LISTENING <port>", serves until SIGINT or SIGTERM, then stops
+// `server` gracefully; returns main's exit code (1, with the reason on
+// stderr, if the server did not start). Any ferry server type.
+template <class Server>
+int serve_until_signalled(std::string_view program,
+                          Result<std::unique_ptr<Server>>& server,
+                          StopSignals& signals) {
+  if (!server.ok()) {
+    fmt::print(stderr, "{}: {}\n", program, message_of(server.status()));
+    return 1;
+  }
+  fmt::print("LISTENING {}\n", (*server)->address().port());
+  std::fflush(stdout);
+  signals.wait();
+  (*server)->stop();
+  return 0;
+}
 
 }  // namespace ferry::examples

@@ -48,15 +48,8 @@ int run(int argc, char** argv) {
   static ferry::grpc::ServiceRegistry services;
   services.add<bench::Echo>(&handler);
   auto server = ferry::grpc::Server::start(options, services);
-  if (!server.ok()) {
-    fmt::print(stderr, "grpc_echo_server: {}\n", message_of(server.status()));
-    return 1;
-  }
-  fmt::print("LISTENING {}\n", (*server)->address().port());
-  std::fflush(stdout);
-  stop_signals.wait();
-  (*server)->stop();
-  return 0;
+  return examples::serve_until_signalled("grpc_echo_server", server,
+                                         stop_signals);
 }
 
 }  // namespace

@@ -40,16 +40,8 @@ int run(int argc, char** argv) {
   static ferry::grpc::ServiceRegistry services;
   services.add<::grpc::testing::TestService>(&handler);
   auto server = ferry::grpc::Server::start(options, services);
-  if (!server.ok()) {
-    fmt::print(stderr, "grpc_interop_server: {}\n",
-               message_of(server.status()));
-    return 1;
-  }
-  fmt::print("LISTENING {}\n", (*server)->address().port());
-  std::fflush(stdout);
-  stop_signals.wait();
-  (*server)->stop();
-  return 0;
+  return examples::serve_until_signalled("grpc_interop_server", server,
+                                         stop_signals);
 }
 
 }  // namespace

@@ -44,15 +44,8 @@ int run(int argc, char** argv) {
                                       examples::ThriftTestHandler>;
   auto server =
       thrift::Server::start(options, [] { return Processor(&handler); });
-  if (!server.ok()) {
-    fmt::print(stderr, "thrift_test_server: {}\n", message_of(server.status()));
-    return 1;
-  }
-  fmt::print("LISTENING {}\n", (*server)->address().port());
-  std::fflush(stdout);
-  stop_signals.wait();
-  (*server)->stop();
-  return 0;
+  return examples::serve_until_signalled("thrift_test_server", server,
+                                         stop_signals);
 }
 
 }  // namespace
