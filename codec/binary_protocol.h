@@ -68,18 +68,14 @@ class BinaryWriter {
   void write_struct_end() {}
   void write_field_begin(std::string_view /*name*/, TType type,
                          std::int16_t id) {
-    char* p = out_->ensure(3);
-    p[0] = static_cast<char>(type);
-    store(p + 1, static_cast<std::uint16_t>(id));
-    out_->commit(3);
+    put(3, std::uint64_t{static_cast<std::uint8_t>(type)} |
+               std::uint64_t{swapped(static_cast<std::uint16_t>(id))} << 8);
   }
   void write_field_end() {}
   void write_field_stop() { write_u8(0); }
   void write_list_begin(TType element, std::uint32_t size) {
-    char* p = out_->ensure(5);
-    p[0] = static_cast<char>(element);
-    store(p + 1, size);
-    out_->commit(5);
+    put(5, std::uint64_t{static_cast<std::uint8_t>(element)} |
+               std::uint64_t{swapped(size)} << 8);
   }
   void write_list_end() {}
   void write_set_begin(TType element, std::uint32_t size) {
@@ -87,11 +83,9 @@ class BinaryWriter {
   }
   void write_set_end() {}
   void write_map_begin(TType key, TType value, std::uint32_t size) {
-    char* p = out_->ensure(6);
-    p[0] = static_cast<char>(key);
-    p[1] = static_cast<char>(value);
-    store(p + 2, size);
-    out_->commit(6);
+    put(6, std::uint64_t{static_cast<std::uint8_t>(key)} |
+               std::uint64_t{static_cast<std::uint8_t>(value)} << 8 |
+               std::uint64_t{swapped(size)} << 16);
   }
   void write_map_end() {}
 
@@ -104,30 +98,33 @@ class BinaryWriter {
   // Lengths are i32 on the wire; a string over 2 GiB is a caller bug.
   void write_string(std::string_view s) {
     const std::size_t n = s.size();
-    char* p = out_->ensure(4 + n);
-    store(p, static_cast<std::uint32_t>(n));
-    if (n != 0) std::memcpy(p + 4, s.data(), n);
+    char* p = out_->ensure(n + 12);  // room for word stores (store_word)
+    internal::store_word(p, swapped(static_cast<std::uint32_t>(n)));
+    internal::copy_to_output(p + 4, s.data(), n);
     out_->commit(4 + n);
   }
   void write_binary(std::string_view b) { write_string(b); }
   void write_uuid(const Uuid& u) { out_->append(u.bytes.data(), 16); }
 
  private:
+  // `v`'s bytes swapped, so that stored least significant byte first (see
+  // `put`) they come out big-endian.
   template <class U>
-  static void store(char* p, U v) noexcept {
-    v = internal::big_endian(v);
-    std::memcpy(p, &v, sizeof v);
+  static U swapped(U v) noexcept {
+    return internal::byteswap(v);
+  }
+  // Writes the `n` low-order bytes of `word`, least significant first, with
+  // one 8-byte store (internal::store_word says why).
+  void put(std::size_t n, std::uint64_t word) {
+    internal::store_word(out_->ensure(8), word);
+    out_->commit(n);
   }
   template <class U>
   void write_fixed(U v) {
-    store(out_->ensure(sizeof v), v);
-    out_->commit(sizeof v);
+    put(sizeof v, swapped(v));
   }
   void write_u32(std::uint32_t v) { write_fixed(v); }
-  void write_u8(std::uint8_t v) {
-    *out_->ensure(1) = static_cast<char>(v);
-    out_->commit(1);
-  }
+  void write_u8(std::uint8_t v) { put(1, v); }
 
   Out* out_;
 };

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -102,6 +103,24 @@ template <class C>
 void reserve_bounded(C& c, std::uint32_t count) {
   if constexpr (requires { c.reserve(std::size_t{}); }) {
     c.reserve(std::min(count, kMaxDecodeReserve));
+  }
+}
+
+// The value of key `k` in a map being decoded: a new entry, or the existing
+// one when a key repeats on the wire (the last value read wins, as in
+// Apache's generated code). Ordered maps get the end as a hint: encoders
+// iterate them in order, so keys arrive sorted and each insertion costs two
+// key comparisons (`try_emplace` with a hint makes four).
+template <class M, class K>
+typename M::mapped_type& map_slot(M& m, K&& k) {
+  if constexpr (requires { typename M::key_compare; }) {
+    return m
+        .emplace_hint(m.end(), std::piecewise_construct,
+                      std::forward_as_tuple(std::forward<K>(k)),
+                      std::forward_as_tuple())
+        ->second;
+  } else {
+    return m.try_emplace(std::forward<K>(k)).first->second;
   }
 }
 

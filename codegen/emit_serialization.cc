@@ -276,9 +276,8 @@ void read_value(CodeWriter& out, const TypeRef& type, const std::string& target,
       read_value(out, key, "k" + d, is_view(key, nullptr), depth + 1, at_key,
                  options, false);
       // A repeated key reads into the existing entry, as Apache does.
-      out.line(
-          "auto& v{0} = {1}.try_emplace({1}.end(), std::move(k{0}))->second;",
-          d, target);
+      out.line("auto& v{0} = ::ferry::codec::map_slot({1}, std::move(k{0}));",
+               d, target);
       read_value(out, value, "v" + d, is_view(value, nullptr), depth + 1,
                  at_value, options, true);
       out.close("}");

@@ -48,6 +48,58 @@ constexpr T little_endian(T v) noexcept {
   return v;
 }
 
+// Stores 8 bytes at `p` (any alignment): `word`'s bytes from the least
+// significant up, so a writer composes what it writes in a register and
+// commits only the bytes it means (1 to 8); the rest are overwritten by the
+// next write. A writer needs `ensure(8)` for any write that goes through
+// here.
+//
+// Why not memcpy: a memcpy (or any char store) may alias anything, so the
+// compiler reloads the output cursor from memory after every store and
+// each write waits on the previous one. A `uint64_t`-typed store cannot
+// alias the cursor (a pointer), so a run of writes keeps it in a register.
+// Every such store uses this one type, so overlapping ones stay in program
+// order.
+inline void store_word(char* p, std::uint64_t word) noexcept {
+  struct [[gnu::packed]] Unaligned {
+    std::uint64_t value;
+  };
+  reinterpret_cast<Unaligned*>(p)->value = little_endian(word);
+}
+
+// Loads 8 bytes from `p` (any alignment) as `store_word` stores them.
+inline std::uint64_t load_word(const char* p) noexcept {
+  struct [[gnu::packed]] Unaligned {
+    std::uint64_t value;
+  };
+  return little_endian(reinterpret_cast<const Unaligned*>(p)->value);
+}
+
+// Copies `n` bytes to `dst`, which has room for at least `n + 8`. Strings
+// of up to 64 bytes (most field values) are copied inline with
+// `store_word`, so the cursor stays in a register; longer ones by memcpy.
+// Reads nothing outside [src, src + n).
+inline void copy_to_output(char* dst, const char* src, std::size_t n) noexcept {
+  if (n > 64) {
+    std::memcpy(dst, src, n);
+  } else if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      store_word(dst + i, load_word(src + i));
+    store_word(dst + n - 8, load_word(src + n - 8));
+  } else if (n >= 4) {
+    std::uint32_t lo, hi;  // overlapping halves
+    std::memcpy(&lo, src, 4);
+    std::memcpy(&hi, src + n - 4, 4);
+    store_word(dst, little_endian(lo) | std::uint64_t{little_endian(hi)}
+                                            << (8 * (n - 4)));
+  } else if (n != 0) {
+    const auto byte = [src](std::size_t i) {
+      return std::uint64_t{static_cast<unsigned char>(src[i])} << (8 * i);
+    };
+    store_word(dst, byte(0) | byte(n / 2) | byte(n - 1));
+  }
+}
+
 // ---- Zigzag (compact protocol) -------------------------------------------
 
 constexpr std::uint32_t zigzag32(std::int32_t n) noexcept {
@@ -120,7 +172,18 @@ inline Status check_count(const In& in, std::uint64_t count,
 template <class In>
 inline void read_into_string(In& in, std::string& out, std::size_t n) {
   if (in.contiguous() >= n) [[likely]] {
-    out.assign(in.data(), n);
+    if (n > out.capacity()) {
+      // Needs a new allocation anyway: construct in place. Cheaper than
+      // `assign` (an out-of-line general replace) or moving a temporary in
+      // (whose 16-byte reload stalls on store forwarding). noexcept: an
+      // allocation failure terminates instead of leaving `out` destroyed.
+      [&]() noexcept {
+        out.~basic_string();
+        ::new (static_cast<void*>(&out)) std::string(in.data(), n);
+      }();
+    } else {
+      out.assign(in.data(), n);
+    }
     in.advance(n);
   } else {
     out.resize(n);
@@ -158,13 +221,12 @@ class FieldIdStack {
  public:
   static constexpr std::uint32_t kInline = 64;
 
-  void push(std::int16_t id) {
+  [[gnu::always_inline]] void push(std::int16_t id) {
     if (size_ < kInline) [[likely]] {
-      inline_[size_] = id;
+      inline_[size_++] = id;
     } else {
-      spill_.push_back(id);
+      push_spilled(id);
     }
-    ++size_;
   }
   // Returns the id pushed last; 0 when empty (an unbalanced end).
   std::int16_t pop() noexcept {
@@ -184,6 +246,12 @@ class FieldIdStack {
   }
 
  private:
+  // Out of line: only nesting deeper than kInline structs gets here.
+  [[gnu::noinline]] void push_spilled(std::int16_t id) {
+    spill_.push_back(id);
+    ++size_;
+  }
+
   std::array<std::int16_t, kInline> inline_;
   std::uint32_t size_ = 0;
   std::vector<std::int16_t> spill_;

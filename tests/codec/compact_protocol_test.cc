@@ -72,6 +72,39 @@ TEST(CompactProtocolTest, EncodesZigzagVarints) {
   expect_bytes([](W& w) { w.write_i64(-1); }, "01");
 }
 
+// The writer builds varints of up to 8 bytes in a register without a
+// per-byte loop: every length from 1 to 10 bytes, at both ends of each
+// length's range, must match a byte-at-a-time LEB128 encoder.
+TEST(CompactProtocolTest, EncodesVarintsOfEveryLength) {
+  const auto leb128 = [](std::uint64_t v) {
+    std::string out;
+    for (; v >= 0x80; v >>= 7) out += static_cast<char>((v & 0x7f) | 0x80);
+    out += static_cast<char>(v);
+    return out;
+  };
+  // The i64 whose zigzag encoding is `z`.
+  const auto unzigzag = [](std::uint64_t z) {
+    return static_cast<std::int64_t>((z >> 1) ^ (0 - (z & 1)));
+  };
+  for (int bits = 0; bits <= 64; ++bits) {
+    const std::uint64_t lowest = bits == 0 ? 0 : std::uint64_t{1} << (bits - 1);
+    const std::uint64_t highest =
+        bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+    for (std::uint64_t z : {lowest, highest}) {
+      EXPECT_EQ(hex(encode<W>([&](W& w) { w.write_i64(unzigzag(z)); })),
+                hex(leb128(z)))
+          << "zigzag value " << z;
+      if (bits <= 32) {
+        EXPECT_EQ(hex(encode<W>([&](W& w) {
+                    w.write_i32(static_cast<std::int32_t>(unzigzag(z)));
+                  })),
+                  hex(leb128(z)))
+            << "zigzag value " << z;
+      }
+    }
+  }
+}
+
 TEST(CompactProtocolTest, EncodesOtherPrimitives) {
   expect_bytes([](W& w) { w.write_byte(-1); }, "ff");
   // Bools outside a field header: one byte, 1 = true, 2 = false (Apache's

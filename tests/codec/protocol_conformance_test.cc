@@ -96,6 +96,48 @@ TYPED_TEST(ProtocolConformanceTest,
   }
 }
 
+// The writers store whole 8-byte words and commit only the bytes they mean,
+// and copy short strings word by word. A string of every short length, at
+// every alignment, between two other values, must read back exactly.
+TYPED_TEST(ProtocolConformanceTest, StringsOfEveryShortLengthAtEveryOffset) {
+  using W = typename TestFixture::Writer;
+  for (std::size_t n = 0; n <= 140; ++n) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i * 37 + n);
+    for (std::size_t offset = 0; offset < 8; ++offset) {
+      const std::string bytes = encode<W>([&](W& w) {
+        for (std::size_t k = 0; k < offset; ++k) w.write_byte(0x5a);
+        w.write_string(s);
+        w.write_byte(0x7e);
+      });
+      typename TestFixture::SpanReader r{SpanInput(bytes)};
+      std::int8_t b = 0;
+      for (std::size_t k = 0; k < offset; ++k) {
+        ASSERT_THAT(r.read_byte(b), IsOk());
+        ASSERT_EQ(b, 0x5a);
+      }
+      std::string out;
+      ASSERT_THAT(r.read_string(out), IsOk());
+      ASSERT_EQ(out, s) << "length " << n << " offset " << offset;
+      ASSERT_THAT(r.read_byte(b), IsOk());
+      ASSERT_EQ(b, 0x7e) << "length " << n << " offset " << offset;
+      ASSERT_EQ(r.remaining(), 0u) << "length " << n << " offset " << offset;
+    }
+  }
+}
+
+// A buffer that has to grow on almost every write (the writers ask for a
+// word of slack beyond each value) produces the same bytes.
+TYPED_TEST(ProtocolConformanceTest, AGrowingBufferWritesTheSameBytes) {
+  using W = typename TestFixture::Writer;
+  const Sample in = full_sample();
+  const std::string expected = encode<W>([&](W& w) { in.write(w); });
+  WriteBuffer tiny(1);
+  W w(tiny);
+  in.write(w);
+  EXPECT_EQ(hex(std::string(tiny.view())), hex(expected));
+}
+
 TYPED_TEST(ProtocolConformanceTest, ChainInputOfSingleBytesDecodesTheSame) {
   const Sample in = full_sample();
   const std::string bytes = encode_message<typename TestFixture::Writer>(in);

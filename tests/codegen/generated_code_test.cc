@@ -7,11 +7,14 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <unordered_map>
+#include <utility>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -476,6 +479,46 @@ TYPED_TEST(GeneratedCodecTest, UnionWithTwoMembersFails) {
     EXPECT_EQ(::ferry::message_of(s),
               "Value.text: more than one union member set");
   }
+}
+
+// Keys may arrive in any order and may repeat (Apache's writers never
+// repeat one, but the wire allows it): the ordered map still ends up
+// sorted, and as in Apache's generated code the last value read wins, for
+// both the ordered (end-hint) and the unordered insertion path.
+TYPED_TEST(GeneratedCodecTest, MapKeysInAnyOrderAndRepeated) {
+  using TType = ::ferry::codec::TType;
+  WriteBuffer buf;
+  typename TypeParam::Writer w(buf);
+  w.write_struct_begin("Medium");
+  w.write_field_begin("attrs", TType::kMap, 7);
+  w.write_map_begin(TType::kString, TType::kString, 5);
+  for (const auto& [k, v] :
+       {std::pair{"b", "1"}, {"a", "2"}, {"b", "3"}, {"c", "4"}, {"a", "5"}}) {
+    w.write_string(k);
+    w.write_string(v);
+  }
+  w.write_field_stop();
+  w.write_struct_end();
+  ferry::bench::Medium m;
+  ASSERT_TRUE(decode<TypeParam>(buf.view(), m).ok());
+  EXPECT_EQ(m.attrs, (std::map<std::string, std::string>{
+                         {"a", "5"}, {"b", "3"}, {"c", "4"}}));
+
+  WriteBuffer buf2;
+  typename TypeParam::Writer w2(buf2);
+  w2.write_struct_begin("Outer");
+  w2.write_field_begin("small", TType::kMap, 8);
+  w2.write_map_begin(TType::kI16, TType::kByte, 3);
+  for (const auto& [k, v] : {std::pair{7, 1}, {3, 2}, {7, 3}}) {
+    w2.write_i16(static_cast<std::int16_t>(k));
+    w2.write_byte(static_cast<std::int8_t>(v));
+  }
+  w2.write_field_stop();
+  w2.write_struct_end();
+  fixtures::basic::Outer outer;
+  ASSERT_TRUE(decode<TypeParam>(buf2.view(), outer).ok());
+  EXPECT_EQ(outer.small,
+            (std::unordered_map<std::int16_t, std::int8_t>{{7, 3}, {3, 2}}));
 }
 
 TYPED_TEST(GeneratedCodecTest, BenchStructs) {
