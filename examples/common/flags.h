@@ -5,6 +5,10 @@
 // example programs (examples/echo, examples/thrift_test); servers' flags
 // are in server_flags.h.
 
+#include <fmt/core.h>
+
+#include <charconv>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -15,6 +19,21 @@
 #include "transport/thrift/framing.h"
 
 namespace ferry::examples {
+
+// `text` as an unsigned decimal integer no larger than `max`, or an error
+// naming `what`: "--port: 'x9' is not an integer in [0, 65535]".
+inline Result<std::uint64_t> parse_uint(std::string_view what,
+                                        std::string_view text,
+                                        std::uint64_t max) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [at, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || at != end || value > max) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: '{}' is not an integer in [0, {}]", what, text, max));
+  }
+  return value;
+}
 
 class Flags {
  public:
@@ -57,6 +76,15 @@ class Flags {
     return get(name).value_or(std::move(fallback));
   }
   bool has(const std::string& name) const { return values_.contains(name); }
+  // --name as an unsigned integer no larger than `max` (see parse_uint);
+  // `fallback` when the flag is absent.
+  Result<std::uint64_t> get_uint(const std::string& name,
+                                 std::uint64_t fallback,
+                                 std::uint64_t max) const {
+    auto value = get(name);
+    if (!value) return fallback;
+    return parse_uint("--" + name, *value, max);
+  }
 
  private:
   std::map<std::string, std::string> values_;

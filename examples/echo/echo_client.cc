@@ -136,9 +136,19 @@ int run(int argc, char** argv) {
   }
   s.address = *address;
   s.format = *format;
-  s.duration = std::chrono::seconds(std::stoi(flags->get_or("duration", "5")));
-  s.inflight = std::stoi(flags->get_or("inflight", "64"));
-  s.payload = std::stoul(flags->get_or("payload", "32"));
+  auto duration = flags->get_uint("duration", 5, 24 * 3600);
+  auto inflight = flags->get_uint("inflight", 64, 1 << 20);
+  auto payload = flags->get_uint("payload", 32, 16 << 20);
+  for (const Status& st :
+       {duration.status(), inflight.status(), payload.status()}) {
+    if (!st.ok()) {
+      fmt::print(stderr, "echo_client: {}\n", message_of(st));
+      return 2;
+    }
+  }
+  s.duration = std::chrono::seconds(*duration);
+  s.inflight = static_cast<int>(*inflight);
+  s.payload = static_cast<std::size_t>(*payload);
   return block_on(run_demo(s));
 }
 

@@ -36,12 +36,23 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "echo_server: {}\n", message_of(flags.status()));
     return 2;
   }
-  thrift::ServerOptions options = examples::server_options(*flags);
+  auto listen = examples::server_options(*flags);
+  if (!listen.ok()) {
+    fmt::print(stderr, "echo_server: {}\n", message_of(listen.status()));
+    return 2;
+  }
+  thrift::ServerOptions options = *std::move(listen);
   if (auto cpus = flags->get("cpus")) {  // "0,2": pin worker i to cpus[i]
     for (std::size_t at = 0; at < cpus->size();) {
       std::size_t comma = cpus->find(',', at);
       if (comma == std::string::npos) comma = cpus->size();
-      options.pin_cpus.push_back(std::stoi(cpus->substr(at, comma - at)));
+      auto cpu = examples::parse_uint(
+          "--cpus", std::string_view(*cpus).substr(at, comma - at), 4095);
+      if (!cpu.ok()) {
+        fmt::print(stderr, "echo_server: {}\n", message_of(cpu.status()));
+        return 2;
+      }
+      options.pin_cpus.push_back(static_cast<int>(*cpu));
       at = comma + 1;
     }
   }

@@ -30,10 +30,16 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "grpc_interop_server: TLS is not supported yet\n");
     return 2;
   }
+  auto listen = examples::listen_flags(*flags, 0);
+  if (!listen.ok()) {
+    fmt::print(stderr, "grpc_interop_server: {}\n",
+               message_of(listen.status()));
+    return 2;
+  }
   ferry::grpc::ServerOptions options;
-  options.host = flags->get_or("host", "127.0.0.1");
-  options.port = static_cast<uint16_t>(std::stoi(flags->get_or("port", "0")));
-  options.threads = std::stoul(flags->get_or("threads", "1"));
+  options.host = listen->host;
+  options.port = listen->port;
+  options.threads = listen->threads;
 
   examples::StopSignals stop_signals;
   static examples::InteropHandler handler;

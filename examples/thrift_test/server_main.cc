@@ -29,7 +29,12 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "thrift_test_server: {}\n", message_of(flags.status()));
     return 2;
   }
-  thrift::ServerOptions options = examples::server_options(*flags);
+  auto listen = examples::server_options(*flags);
+  if (!listen.ok()) {
+    fmt::print(stderr, "thrift_test_server: {}\n", message_of(listen.status()));
+    return 2;
+  }
+  thrift::ServerOptions options = *std::move(listen);
   if (Status s = examples::set_server_format(*flags, "buffered", &options);
       !s.ok()) {
     fmt::print(stderr, "thrift_test_server: {}\n", message_of(s));
