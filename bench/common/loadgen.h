@@ -111,21 +111,10 @@ Status parse_flags(int argc, char** argv, bool* help, const SetFlag& set_flag,
       return Status();
     }
     if (take_switch(arg)) continue;
-    if (arg.size() < 3 || !arg.starts_with("--")) {
-      return absl::InvalidArgumentError(
-          fmt::format("unexpected argument '{}'", arg));
-    }
-    arg.remove_prefix(2);
-    std::string_view name = arg;
-    std::string_view value;
-    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return absl::InvalidArgumentError(
-          fmt::format("--{} needs a value", name));
+    std::string_view name, value;
+    if (std::string why = split_flag(argc, argv, &i, &name, &value);
+        !why.empty()) {
+      return absl::InvalidArgumentError(why);
     }
     FERRY_RETURN_IF_ERROR(set_flag(name, value));
     have_port = have_port || name == "port";

@@ -45,21 +45,10 @@ class PeerFlags {
   PeerFlags(int argc, char** argv,
             std::initializer_list<std::string_view> known) {
     for (int i = 1; i < argc; ++i) {
-      std::string_view arg = argv[i];
-      if (arg.substr(0, 2) != "--") {
-        fail("unexpected argument '" + std::string(arg) + "'");
-        return;
-      }
-      arg.remove_prefix(2);
-      std::string_view name = arg;
-      std::string value;
-      if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-        name = arg.substr(0, eq);
-        value = arg.substr(eq + 1);
-      } else if (i + 1 < argc) {
-        value = argv[++i];
-      } else {
-        fail("--" + std::string(name) + " needs a value");
+      std::string_view name, value;
+      if (std::string why = split_flag(argc, argv, &i, &name, &value);
+          !why.empty()) {
+        fail(std::move(why));
         return;
       }
       bool is_known = false;
@@ -68,7 +57,7 @@ class PeerFlags {
         fail("unknown flag --" + std::string(name));
         return;
       }
-      values_.insert_or_assign(std::string(name), std::move(value));
+      values_.insert_or_assign(std::string(name), std::string(value));
     }
   }
 
