@@ -195,12 +195,22 @@ class CompactWriter {
   // `ensure` asks for this much beyond the bytes it will commit.
   static constexpr std::size_t kWordSlack = 8;
 
-  // Varint length by the value's bit width (a table: the division by 7 was
-  // the longest step of the encoder's critical path).
+  // By a value's bit width: its varint length, and the continuation bits
+  // (0x80 in every byte but the last). Tables, because computing them
+  // (a division by 7, a variable shift) was the longest step of the
+  // encoder's critical path.
   static constexpr auto kVarintLength = [] {
     std::array<std::uint8_t, 65> t{};
     for (int bits = 0; bits <= 64; ++bits)
       t[bits] = static_cast<std::uint8_t>(bits == 0 ? 1 : (bits + 6) / 7);
+    return t;
+  }();
+  static constexpr auto kContinuation = [] {
+    std::array<std::uint64_t, 65> t{};
+    for (int bits = 0; bits <= 64; ++bits) {
+      const int len = bits == 0 ? 1 : (bits + 6) / 7;
+      for (int i = 0; i < len - 1 && i < 8; ++i) t[bits] |= 0x80ull << (8 * i);
+    }
     return t;
   }();
 
@@ -215,17 +225,15 @@ class CompactWriter {
       return p + 1;
     }
     if (v < (std::uint64_t{1} << 56)) [[likely]] {
-      const auto len = kVarintLength[std::bit_width(v)];  // 2 to 8
-      const std::uint64_t word = (v & 0x7f) | (v & 0x7f << 7) << 1 |
-                                 (v & 0x7f << 14) << 2 | (v & 0x7f << 21) << 3 |
-                                 (v & std::uint64_t{0x7f} << 28) << 4 |
-                                 (v & std::uint64_t{0x7f} << 35) << 5 |
-                                 (v & std::uint64_t{0x7f} << 42) << 6 |
-                                 (v & std::uint64_t{0x7f} << 49) << 7;
-      const std::uint64_t continuation =
-          0x8080808080808080u & ((std::uint64_t{1} << (8 * (len - 1))) - 1);
-      internal::store_word(p, word | continuation);
-      return p + len;
+      const int bits = std::bit_width(v);
+      // The 7-bit groups, one per byte, in three halving steps: 28-bit
+      // halves into 32-bit lanes, 14-bit halves into 16-bit lanes, 7-bit
+      // halves into bytes.
+      std::uint64_t word = (v & 0xfffffff) | (v & 0xfffffff0000000) << 4;
+      word = (word & 0x00003fff00003fff) | (word & 0x0fffc0000fffc000) << 2;
+      word = (word & 0x007f007f007f007f) | (word & 0x3f803f803f803f80) << 1;
+      internal::store_word(p, word | kContinuation[bits]);
+      return p + kVarintLength[bits];  // 2 to 8
     }
     // 9 or 10 bytes.
     std::uint64_t word = 0;
