@@ -14,7 +14,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
 
 #include "examples/common/flags.h"
 #include "runtime/status.h"
@@ -22,35 +21,26 @@
 
 namespace ferry::examples {
 
-// Where and on how many workers an example server listens: --host (default
-// 127.0.0.1), --port (default `default_port`; 0 picks a free port) and
-// --threads (default 1). A malformed number is an error naming the flag.
-struct ListenFlags {
-  std::string host;
-  std::uint16_t port = 0;
-  std::size_t threads = 1;
-};
-inline Result<ListenFlags> listen_flags(const Flags& flags,
-                                        std::uint16_t default_port) {
-  ListenFlags out;
-  out.host = flags.get_or("host", "127.0.0.1");
+// Where and on how many workers an example server listens, as the server's
+// options (Thrift's or gRPC's): --host (default 127.0.0.1), --port (default
+// `default_port`; 0 picks a free port) and --threads (default 1). A
+// malformed number is an error naming the flag.
+template <class Options>
+Result<Options> listen_options(const Flags& flags, std::uint16_t default_port) {
   FERRY_ASSIGN_OR_RETURN(std::uint64_t port,
                          flags.get_uint("port", default_port, 65535));
   FERRY_ASSIGN_OR_RETURN(std::uint64_t threads,
                          flags.get_uint("threads", 1, 1024));
-  out.port = static_cast<std::uint16_t>(port);
-  out.threads = static_cast<std::size_t>(threads);
-  return out;
+  Options options;
+  options.host = flags.get_or("host", "127.0.0.1");
+  options.port = static_cast<std::uint16_t>(port);
+  options.threads = static_cast<std::size_t>(threads);
+  return options;
 }
 
-// The Thrift servers' listen flags (default port 9090) as ServerOptions.
+// The Thrift servers' listen flags (default port 9090).
 inline Result<thrift::ServerOptions> server_options(const Flags& flags) {
-  FERRY_ASSIGN_OR_RETURN(ListenFlags listen, listen_flags(flags, 9090));
-  thrift::ServerOptions options;
-  options.host = std::move(listen.host);
-  options.port = listen.port;
-  options.threads = listen.threads;
-  return options;
+  return listen_options<thrift::ServerOptions>(flags, 9090);
 }
 
 // Sets options->format from --transport and --protocol if either is given

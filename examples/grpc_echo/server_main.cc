@@ -38,21 +38,18 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "grpc_echo_server: {}\n", message_of(flags.status()));
     return 2;
   }
-  auto listen = examples::listen_flags(*flags, 0);
-  if (!listen.ok()) {
-    fmt::print(stderr, "grpc_echo_server: {}\n", message_of(listen.status()));
+  auto options =
+      examples::listen_options<ferry::grpc::ServerOptions>(*flags, 0);
+  if (!options.ok()) {
+    fmt::print(stderr, "grpc_echo_server: {}\n", message_of(options.status()));
     return 2;
   }
-  ferry::grpc::ServerOptions options;
-  options.host = listen->host;
-  options.port = listen->port;
-  options.threads = listen->threads;
 
   examples::StopSignals stop_signals;
   static EchoHandler handler;
   static ferry::grpc::ServiceRegistry services;
   services.add<bench::Echo>(&handler);
-  auto server = ferry::grpc::Server::start(options, services);
+  auto server = ferry::grpc::Server::start(*options, services);
   return examples::serve_until_signalled("grpc_echo_server", server,
                                          stop_signals);
 }

@@ -30,22 +30,19 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "grpc_interop_server: TLS is not supported yet\n");
     return 2;
   }
-  auto listen = examples::listen_flags(*flags, 0);
-  if (!listen.ok()) {
+  auto options =
+      examples::listen_options<ferry::grpc::ServerOptions>(*flags, 0);
+  if (!options.ok()) {
     fmt::print(stderr, "grpc_interop_server: {}\n",
-               message_of(listen.status()));
+               message_of(options.status()));
     return 2;
   }
-  ferry::grpc::ServerOptions options;
-  options.host = listen->host;
-  options.port = listen->port;
-  options.threads = listen->threads;
 
   examples::StopSignals stop_signals;
   static examples::InteropHandler handler;
   static ferry::grpc::ServiceRegistry services;
   services.add<::grpc::testing::TestService>(&handler);
-  auto server = ferry::grpc::Server::start(options, services);
+  auto server = ferry::grpc::Server::start(*options, services);
   return examples::serve_until_signalled("grpc_interop_server", server,
                                          stop_signals);
 }
