@@ -241,7 +241,7 @@ class BinaryReader {
   }
   Status read_string(std::string& s) { return read_bytes_as("string", s); }
   Status read_binary(std::string& s) { return read_bytes_as("binary", s); }
-  Status read_string_view(std::string_view& s) {
+  [[gnu::always_inline]] Status read_string_view(std::string_view& s) {
     std::uint32_t n;
     FERRY_RETURN_IF_ERROR(read_length("string", n));
     s = in_.view(n);
@@ -279,7 +279,8 @@ class BinaryReader {
     const auto t = static_cast<std::uint8_t>(type);
     return t < 17 ? kMinSize[t] : 0;
   }
-  Status read_length(std::string_view what, std::uint32_t& n) {
+  [[gnu::always_inline]] Status read_length(std::string_view what,
+                                            std::uint32_t& n) {
     std::int32_t len;
     FERRY_RETURN_IF_ERROR(read_fixed(len));
     if (len < 0) [[unlikely]]

@@ -33,7 +33,7 @@ Status CompactReader<In>::read_message_begin(std::string& name,
 }
 
 template <class In>
-Status CompactReader<In>::read_field_begin(TType& type, std::int16_t& id) {
+Status CompactReader<In>::read_field_begin_slow(TType& type, std::int16_t& id) {
   std::uint8_t header;
   FERRY_RETURN_IF_ERROR(internal::read_bytes<1>(in_, &header));
   const std::uint8_t compact = header & 0x0f;

@@ -318,7 +318,29 @@ class CompactReader {
     last_id_ = last_ids_.pop();
     return absl::OkStatus();
   }
-  Status read_field_begin(TType& type, std::int16_t& id);
+  // Inline for the common header (an id delta of 1-15 and a non-bool
+  // type, or stop); long-form ids, bools and errors take the slow path.
+  [[gnu::always_inline]] Status read_field_begin(TType& type,
+                                                 std::int16_t& id) {
+    if (in_.contiguous() != 0) [[likely]] {
+      const auto header = static_cast<std::uint8_t>(*in_.data());
+      const std::uint8_t compact = header & 0x0f;
+      if (compact == 0) {
+        in_.advance(1);
+        type = TType::kStop;
+        return absl::OkStatus();
+      }
+      // Compact types 1 and 2 are the bools; 14 and 15 are invalid.
+      if ((header >> 4) != 0 && compact > 2 && compact < 14) [[likely]] {
+        in_.advance(1);
+        type = ttype_of(compact);
+        last_id_ = static_cast<std::int16_t>(last_id_ + (header >> 4));
+        id = last_id_;
+        return absl::OkStatus();
+      }
+    }
+    return read_field_begin_slow(type, id);
+  }
   Status read_field_end() { return absl::OkStatus(); }
   Status read_list_begin(TType& element, std::uint32_t& size) {
     return read_list_header("list", element, size);
@@ -376,7 +398,7 @@ class CompactReader {
   }
   Status read_string(std::string& s) { return read_bytes_as("string", s); }
   Status read_binary(std::string& s) { return read_bytes_as("binary", s); }
-  Status read_string_view(std::string_view& s) {
+  [[gnu::always_inline]] Status read_string_view(std::string_view& s) {
     std::uint32_t n;
     FERRY_RETURN_IF_ERROR(read_length("string", n));
     s = in_.view(n);
@@ -442,7 +464,8 @@ class CompactReader {
     return read_varint<std::uint64_t, kMaxVarint64>(v);
   }
 
-  Status read_length(std::string_view what, std::uint32_t& n) {
+  [[gnu::always_inline]] Status read_length(std::string_view what,
+                                            std::uint32_t& n) {
     FERRY_RETURN_IF_ERROR(read_varint32(n));
     // Lengths are i32 on the wire (see read_list_header).
     if (n > static_cast<std::uint32_t>(
@@ -458,6 +481,7 @@ class CompactReader {
   }
   Status read_list_header(std::string_view what, TType& element,
                           std::uint32_t& size);
+  [[gnu::noinline]] Status read_field_begin_slow(TType& type, std::int16_t& id);
   Status skip_bytes(std::size_t n) {
     if (in_.remaining() < n) [[unlikely]]
       return truncated_error(n, in_.remaining());

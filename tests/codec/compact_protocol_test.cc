@@ -320,6 +320,47 @@ TEST(CompactProtocolTest, DecodesVarintsSplitAcrossSlices) {
   }
 }
 
+TEST(CompactProtocolTest, DecodesFieldHeadersSplitAcrossSlices) {
+  // Short-delta, bool and long-form headers and the stop byte, read with
+  // the input cut at every offset: a header at a slice boundary takes the
+  // slow path and must read the same as the inline one.
+  const std::string bytes = unhex("11 25 ac 02 08 01 02 68 69 1c 00 00");
+  for (std::size_t cut = 1; cut < bytes.size(); ++cut) {
+    SCOPED_TRACE(cut);
+    const IoBuf chain = chain_split_at(bytes, {cut});
+    CompactReader<ChainInput> r{ChainInput(chain)};
+    ASSERT_THAT(r.read_struct_begin(), IsOk());
+    TType type;
+    std::int16_t id;
+    bool b = false;
+    std::int32_t i = 0;
+    std::string s;
+    ASSERT_THAT(r.read_field_begin(type, id), IsOk());
+    EXPECT_EQ(type, TType::kBool);
+    EXPECT_EQ(id, 1);
+    ASSERT_THAT(r.read_bool(b), IsOk());
+    EXPECT_TRUE(b);
+    ASSERT_THAT(r.read_field_begin(type, id), IsOk());
+    EXPECT_EQ(type, TType::kI32);
+    EXPECT_EQ(id, 3);
+    ASSERT_THAT(r.read_i32(i), IsOk());
+    EXPECT_EQ(i, 150);
+    ASSERT_THAT(r.read_field_begin(type, id), IsOk());
+    EXPECT_EQ(type, TType::kString);
+    EXPECT_EQ(id, -1);
+    ASSERT_THAT(r.read_string(s), IsOk());
+    EXPECT_EQ(s, "hi");
+    // 1c: delta 1 from -1, a struct (compact type 12), empty.
+    ASSERT_THAT(r.read_field_begin(type, id), IsOk());
+    EXPECT_EQ(type, TType::kStruct);
+    EXPECT_EQ(id, 0);
+    ASSERT_THAT(r.skip(type), IsOk());
+    ASSERT_THAT(r.read_field_begin(type, id), IsOk());
+    EXPECT_EQ(type, TType::kStop);
+    EXPECT_EQ(r.remaining(), 0u);
+  }
+}
+
 TEST(CompactProtocolTest, WriterFieldIdStackSurvivesDeepNesting) {
   // Deeper than the inline stack (64): the writer spills and still
   // restores each level's last id.
