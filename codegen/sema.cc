@@ -3,7 +3,9 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -410,8 +412,70 @@ class Sema {
                    check_values);
       check_throws(function);
       check_oneway(function);
+      check_reply_views(function);
     }
   }
+
+  // A client decodes a reply into the value it returns and then releases
+  // the reply's bytes, so a `ferry.view` reachable from a return type or a
+  // declared exception would dangle. Views are for arguments (the server
+  // keeps the request until the reply is written) and plain structs.
+  void check_reply_views(const Function& function) {
+    std::set<const Struct*> seen;
+    auto report = [&](const TypeRef& type, const std::string& what,
+                      const std::string& where) {
+      diags_.error(
+          type.loc,
+          fmt::format("{} of `{}` {} a `ferry.view` string{}; a client's "
+                      "reply is released once decoded, so the view would "
+                      "dangle (views are for arguments)",
+                      what, function.name, where.empty() ? "is" : "holds",
+                      where.empty() ? "" : fmt::format(" (`{}`)", where)));
+    };
+    if (auto where = find_view(function.return_type, nullptr, seen))
+      report(function.return_type, "the return type", *where);
+    for (const Field& ex : function.throws) {
+      if (auto where = find_view(ex.type, &ex.annotations, seen))
+        report(ex.type, fmt::format("exception `{}`", ex.name), *where);
+    }
+  }
+
+  // Where a `ferry.view` string sits inside `type` ("" when `type` itself
+  // is one, else the `Struct.field` holding it), or nullopt. Mirrors
+  // codegen's is_view: the annotation on the field, the type, or a typedef
+  // on the way to string/binary.
+  static std::optional<std::string> find_view(
+      const TypeRef& type, const Annotations* field_annotations,
+      std::set<const Struct*>& seen) {
+    const TypeRef* base = underlying_type(type);
+    if (base == nullptr) return std::nullopt;
+    if (base->kind == TypeRef::Kind::kBase) {
+      if (base->base != BaseType::kString && base->base != BaseType::kBinary)
+        return std::nullopt;
+      if (field_annotations && find_annotation(*field_annotations, kView))
+        return "";
+      for (const TypeRef* t = &type;;) {
+        if (find_annotation(t->annotations, kView)) return "";
+        if (t->kind != TypeRef::Kind::kNamed || !t->resolved_typedef) break;
+        if (find_annotation(t->resolved_typedef->annotations, kView))
+          return "";
+        t = &t->resolved_typedef->type;
+      }
+      return std::nullopt;
+    }
+    for (const TypeRef& param : base->params) {
+      if (auto where = find_view(param, nullptr, seen)) return where;
+    }
+    const Struct* s = base->resolved_struct;
+    if (s == nullptr || !seen.insert(s).second) return std::nullopt;
+    for (const Field& field : s->fields) {
+      if (auto where = find_view(field.type, &field.annotations, seen))
+        return where->empty() ? fmt::format("{}.{}", s->name, field.name)
+                              : *where;
+    }
+    return std::nullopt;
+  }
+  static constexpr std::string_view kView = "ferry.view";
 
   void check_throws(const Function& function) {
     for (const Field& field : function.throws) {

@@ -138,6 +138,35 @@ TEST(IdlSemaTest, ReportsOnewayMisuse) {
             "`throws`\n");
 }
 
+TEST(IdlSemaTest, ReportsViewsAClientReplyWouldHold) {
+  EXPECT_EQ(sema_error("service V { string (ferry.view) f() }"),
+            "main.thrift:1:13: error: the return type of `f` is a "
+            "`ferry.view` string; a client's reply is released once "
+            "decoded, so the view would dangle (views are for arguments)\n");
+  // Through a typedef, a container and a nested struct.
+  EXPECT_EQ(sema_error("typedef string (ferry.view) Name\n"
+                       "struct In { 1: list<Name> names }\n"
+                       "struct Out { 1: In in }\n"
+                       "service V { Out f() }"),
+            "main.thrift:4:13: error: the return type of `f` holds a "
+            "`ferry.view` string (`In.names`); a client's reply is released "
+            "once decoded, so the view would dangle (views are for "
+            "arguments)\n");
+  EXPECT_EQ(sema_error("exception E { 1: string why (ferry.view) }\n"
+                       "service V { void f() throws (1: E e) }"),
+            "main.thrift:2:33: error: exception `e` of `f` holds a "
+            "`ferry.view` string (`E.why`); a client's reply is released "
+            "once decoded, so the view would dangle (views are for "
+            "arguments)\n");
+}
+
+TEST(IdlSemaTest, AcceptsViewsInArgumentsAndRecursiveReplies) {
+  IdlRun run = analyze_source(
+      "struct Node { 1: string name, 2: list<Node> kids }\n"
+      "service V { Node f(1: string q (ferry.view), 2: Node n) }");
+  EXPECT_TRUE(run.ok) << run.errors();
+}
+
 TEST(IdlSemaTest, ReportsThrowsOfNonExceptions) {
   EXPECT_EQ(sema_error("struct S {}\nservice V { void f() throws (1: S s) }"),
             "main.thrift:2:33: error: `throws` of `f` names `S`, which is not "
