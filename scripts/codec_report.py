@@ -4,14 +4,16 @@
 Rows are BM_<Impl>_<Message>_<Op> medians. For every message and operation
 the table gives ns/op and MB/s per implementation, then ferry's speed-up
 over each reference (reference ns / ferry ns: above 1 means ferry is
-faster) and the issue's targets next to them.
+faster) and the issue's targets next to them. The *View rows are ferry's
+zero-copy mode (every string and binary a `ferry.view` into the input).
 """
 import json
 import platform
 import subprocess
 import sys
 
-IMPLS = ["FerryBinary", "FerryCompact", "ApacheBinary", "ApacheBinaryT",
+IMPLS = ["FerryBinary", "FerryCompact", "FerryBinaryView", "FerryCompactView",
+         "ApacheBinary", "ApacheBinaryT",
          "ApacheCompact", "ApacheCompactT", "Protobuf", "ProtobufArena",
          "Memcpy"]
 MESSAGES = ["Small", "Medium", "Large"]
@@ -25,6 +27,13 @@ RATIOS = [
     ("FerryCompact", "ApacheCompact", 3.0),
     ("FerryCompact", "ApacheCompactT", 1.5),
     ("FerryCompact", "Protobuf", 1.5),
+    # Zero-copy mode: every string/binary a `ferry.view` into the input.
+    ("FerryBinaryView", "ApacheBinary", 3.0),
+    ("FerryBinaryView", "ApacheBinaryT", 1.5),
+    ("FerryBinaryView", "Protobuf", 1.5),
+    ("FerryCompactView", "ApacheCompact", 3.0),
+    ("FerryCompactView", "ApacheCompactT", 1.5),
+    ("FerryCompactView", "Protobuf", 1.5),
 ]
 
 
