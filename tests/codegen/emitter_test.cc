@@ -162,8 +162,8 @@ TEST(EmitterTest, HandBuiltStructAndEnum) {
                              "  w.write_i32(this->first);"));
   EXPECT_THAT(tcc, HasSubstr("if (this->mode) {"));
   EXPECT_THAT(tcc,
-              HasSubstr("return ::ferry::codec::missing_required(\"Pair\", "
-                        "\"first\");"));
+              HasSubstr("status = ::ferry::codec::missing_required(\"Pair\", "
+                        "\"first\"); return status;"));
   const std::string cc = file(files, "tiny_types.cc");
   EXPECT_THAT(cc, HasSubstr("case Mode::not_:\n      return \"not\";"));
   const std::string bin = file(files, "tiny_types_binary.cc");
