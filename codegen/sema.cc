@@ -457,8 +457,7 @@ class Sema {
       for (const TypeRef* t = &type;;) {
         if (find_annotation(t->annotations, kView)) return "";
         if (t->kind != TypeRef::Kind::kNamed || !t->resolved_typedef) break;
-        if (find_annotation(t->resolved_typedef->annotations, kView))
-          return "";
+        if (find_annotation(t->resolved_typedef->annotations, kView)) return "";
         t = &t->resolved_typedef->type;
       }
       return std::nullopt;
