@@ -5,6 +5,8 @@
 #   bench/results/codec.md    ns/op, MB/s and ferry's ratio to each reference
 #   bench/results/codec.png   a bar chart of ns/op (gnuplot)
 #   bench/results/codec.json  Google Benchmark's raw output
+#   bench/results/codec_instructions.json  instructions per decode with and
+#                             without error paths (callgrind; deterministic)
 #
 #   scripts/bench_codec.sh [BUILD_DIR]          # default: build
 #
@@ -30,9 +32,12 @@ taskset -c "$cpu" "$build/bench/codec_bench" \
   --benchmark_report_aggregates_only=true \
   --benchmark_out="$out/codec.json" --benchmark_out_format=json > /dev/null
 
+/usr/bin/python3 scripts/codec_instructions.py "$build" \
+  "$out/codec_instructions.json"
+
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")
 /usr/bin/python3 scripts/codec_report.py "$out/codec.json" "$out/codec.md" \
-  "$out/codec.dat" "$build_type"
+  "$out/codec.dat" "$build_type" "$out/codec_instructions.json"
 gnuplot -e "datafile='$out/codec.dat'; outfile='$out/codec.png'" \
   scripts/codec_chart.gp
 echo "bench_codec: wrote $out/codec.md and $out/codec.png"

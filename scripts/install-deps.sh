@@ -16,9 +16,10 @@ packages=(
   # Thrift interop and codec comparisons: Apache Thrift's compiler, C++ and
   # Python libraries (libevent-dev: the headers Apache's TNonblockingServer
   # includes, for the RPC benchmark's reference server); protobuf for the
-  # codec benchmark; gnuplot for charts
+  # codec benchmark; gnuplot for charts; valgrind (callgrind) for the codec
+  # benchmark's instruction counts
   thrift-compiler libthrift-dev libboost-dev python3-thrift libevent-dev
-  libprotobuf-dev protobuf-compiler libprotoc-dev gnuplot-nox
+  libprotobuf-dev protobuf-compiler libprotoc-dev gnuplot-nox valgrind
   # gRPC: HTTP/2 (nghttp2), gzip message compression (zlib), and the interop
   # and benchmark peers (gRPC C++ with its protoc plugin, python3-grpcio)
   libnghttp2-dev zlib1g-dev libgrpc++-dev protobuf-compiler-grpc python3-grpcio
