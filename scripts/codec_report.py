@@ -113,8 +113,9 @@ def main(json_path, md_path, dat_path, build_type="unknown",
     if instructions_path:
         with open(instructions_path) as f:
             ir = json.load(f)
-        lines += ["", "Instructions per decode (callgrind, inclusive of `read`'s callees and "
-                  "allocations; deterministic for a given binary):", "",
+        lines += ["", "Instructions per decode in ferry's own code (callgrind, inside `read` "
+                  "and its callees, glibc's malloc/free/memcpy left out; the same on every "
+                  "run of a given binary; `scripts/codec_instructions.py`):", "",
                   "| protocol | message | with paths | without | ratio |", "|---|---|---|---|---|"]
         for ours, bare, message in pairs:
             a, b = ir.get(f"{ours}_{message}"), ir.get(f"{bare}_{message}")
