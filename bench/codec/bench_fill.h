@@ -79,11 +79,10 @@ std::string ferry_encode(const auto& msg) {
   return std::string(buf.view());
 }
 
-template <class Msg, template <class> class Writer>
-void ferry_encode_bench(benchmark::State& state) {
-  Msg msg;
-  fill_message(msg);
-  ferry::codec::WriteBuffer buf;
+// The timed loop: encodes `msg` into `buf`, reused, once per iteration.
+template <template <class> class Writer, class Msg>
+void encode_loop(benchmark::State& state, const Msg& msg,
+                 ferry::codec::WriteBuffer& buf) {
   for (auto _ : state) {
     buf.clear();
     Writer<ferry::codec::WriteBuffer> w(buf);
@@ -93,6 +92,14 @@ void ferry_encode_bench(benchmark::State& state) {
   }
   state.SetBytesProcessed(
       static_cast<int64_t>(state.iterations() * buf.size()));
+}
+
+template <class Msg, template <class> class Writer>
+void ferry_encode_bench(benchmark::State& state) {
+  Msg msg;
+  fill_message(msg);
+  ferry::codec::WriteBuffer buf;
+  encode_loop<Writer>(state, msg, buf);
 }
 
 template <class Msg, template <class> class Writer,

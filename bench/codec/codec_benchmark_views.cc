@@ -36,16 +36,8 @@ void view_encode_bench(benchmark::State& state, const std::string& name) {
   Msg msg;
   if (!decode<Reader>(bytes, msg)) state.SkipWithError("decode failed");
   ferry::codec::WriteBuffer buf;
-  for (auto _ : state) {
-    buf.clear();
-    Writer<ferry::codec::WriteBuffer> w(buf);
-    msg.write(w);
-    benchmark::DoNotOptimize(buf.view().data());
-    benchmark::ClobberMemory();
-  }
+  codec_bench::encode_loop<Writer>(state, msg, buf);
   if (buf.view() != bytes) state.SkipWithError("re-encoding differs");
-  state.SetBytesProcessed(
-      static_cast<int64_t>(state.iterations() * buf.size()));
 }
 
 template <class Msg, template <class> class Writer,
