@@ -424,13 +424,19 @@ class Sema {
     std::set<const Struct*> seen;
     auto report = [&](const TypeRef& type, const std::string& what,
                       const std::string& where) {
-      diags_.error(
-          type.loc,
-          fmt::format("{} of `{}` {} a `ferry.view` string{}; a client's "
-                      "reply is released once decoded, so the view would "
-                      "dangle (views are for arguments)",
-                      what, function.name, where.empty() ? "is" : "holds",
-                      where.empty() ? "" : fmt::format(" (`{}`)", where)));
+      const TypeRef* base = underlying_type(type);
+      const bool container = base && base->kind != TypeRef::Kind::kBase &&
+                             base->kind != TypeRef::Kind::kNamed;
+      const std::string place =
+          !where.empty()
+              ? fmt::format("holds a `ferry.view` string ({})", where)
+          : container ? "holds `ferry.view` strings (its elements)"
+                      : "is a `ferry.view` string";
+      diags_.error(type.loc,
+                   fmt::format("{} of `{}` {}; a client's reply is released "
+                               "once decoded, so the view would dangle (views "
+                               "are for arguments)",
+                               what, function.name, place));
     };
     if (auto where = find_view(function.return_type, nullptr, seen))
       report(function.return_type, "the return type", *where);
@@ -440,8 +446,9 @@ class Sema {
     }
   }
 
-  // Where a `ferry.view` string sits inside `type` ("" when `type` itself
-  // is one, else the `Struct.field` holding it), or nullopt. Mirrors
+  // Where a `ferry.view` string sits inside `type`: "`Struct.field`" for
+  // the nearest field holding it, "" when `type` itself or its container
+  // elements are views; nullopt if nowhere. Mirrors
   // codegen's is_view: the annotation on the field, the type, or a typedef
   // on the way to string/binary.
   static std::optional<std::string> find_view(
@@ -469,7 +476,7 @@ class Sema {
     if (s == nullptr || !seen.insert(s).second) return std::nullopt;
     for (const Field& field : s->fields) {
       if (auto where = find_view(field.type, &field.annotations, seen))
-        return where->empty() ? fmt::format("{}.{}", s->name, field.name)
+        return where->empty() ? fmt::format("`{}.{}`", s->name, field.name)
                               : *where;
     }
     return std::nullopt;

@@ -160,6 +160,14 @@ TEST(IdlSemaTest, ReportsViewsAClientReplyWouldHold) {
             "arguments)\n");
 }
 
+TEST(IdlSemaTest, ReportsViewElementsOfAReturnedContainer) {
+  EXPECT_EQ(sema_error("service V { map<i32, string (ferry.view)> f() }"),
+            "main.thrift:1:13: error: the return type of `f` holds "
+            "`ferry.view` strings (its elements); a client's reply is "
+            "released once decoded, so the view would dangle (views are for "
+            "arguments)\n");
+}
+
 TEST(IdlSemaTest, AcceptsViewsInArgumentsAndRecursiveReplies) {
   IdlRun run = analyze_source(
       "struct Node { 1: string name, 2: list<Node> kids }\n"
