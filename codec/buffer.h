@@ -221,6 +221,12 @@ class ChainInput {
   void skip(std::size_t n) noexcept;
   std::string_view view(std::size_t n);
 
+  // The copies behind views that straddled slices (see `view`).
+  using SpillBlocks = std::vector<std::unique_ptr<char[]>>;
+  // Hands them over, for a caller whose views outlive this input (the
+  // server keeps a request's until its reply is written).
+  SpillBlocks take_spill() noexcept { return std::move(spill_); }
+
  private:
   // Moves to the next slice once the current one is used up.
   void next_slice() noexcept;
@@ -230,8 +236,7 @@ class ChainInput {
   const char* pos_ = nullptr;
   const char* end_ = nullptr;
   std::size_t after_ = 0;  // bytes in the slices after the current one
-  // Copies of values that straddled slices (see `view`).
-  std::vector<std::unique_ptr<char[]>> spill_;
+  SpillBlocks spill_;
 };
 
 static_assert(ByteInput<SpanInput>);

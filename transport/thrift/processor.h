@@ -118,16 +118,25 @@ struct IsOutcome : std::false_type {};
 template <class T, class... Es>
 struct IsOutcome<Outcome<T, Es...>> : std::true_type {};
 
+// Decodes the arguments from the request body. A `ferry.view` argument
+// points into the body, or, if it straddled two receive buffers, into a
+// copy the reader made: those copies go to `spill`, which the caller keeps
+// as long as the arguments.
 template <class Args>
-Status read_args(const ServerRequest& req, Args& args) {
+Status read_args(const ServerRequest& req, Args& args,
+                 codec::ChainInput::SpillBlocks& spill) {
   if (req.format.protocol == codec::ProtocolId::kCompact) {
     codec::CompactReader<codec::ChainInput> r{codec::ChainInput(req.body),
                                               *req.limits};
-    return args.read(r);
+    Status s = args.read(r);
+    spill = r.input().take_spill();
+    return s;
   }
   codec::BinaryReader<codec::ChainInput> r{codec::ChainInput(req.body),
                                            *req.limits};
-  return args.read(r);
+  Status s = args.read(r);
+  spill = r.input().take_spill();
+  return s;
 }
 
 // Puts a declared exception into its field of the result struct.
@@ -234,11 +243,12 @@ class Processor {
                                              ServerRequest&& request) {
     ServerRequest req = std::move(request);
     cx.method = M::kName;
+    // `req` (its body) and `spill` live until the reply is encoded:
+    // `ferry.view` arguments point into them.
+    codec::ChainInput::SpillBlocks spill;
     typename M::Args args;
-    if (Status s = detail::read_args(req, args); !s.ok()) [[unlikely]]
+    if (Status s = detail::read_args(req, args, spill); !s.ok()) [[unlikely]]
       co_return detail::bad_arguments(M::kName, s);
-    // `req` (and its body) lives until the reply is encoded: `ferry.view`
-    // arguments point into the body.
 
     if constexpr (M::kOneway) {
       Status s;
