@@ -1,7 +1,7 @@
 // Types the codec fuzz targets decode into: every field kind Thrift has
 // (all base types, uuid, enums, every container, nesting, optional and
-// required fields, a union, recursion through a list), so one input
-// exercises every reader path and the generated code around it.
+// required fields, a union, recursion through a list, zero-copy views), so
+// one input exercises every reader path and the generated code around it.
 namespace cpp ferry.fuzz
 
 enum Color {
@@ -47,6 +47,11 @@ struct Everything {
   20: list<double> ds,
   21: Tree tree,
   22: map<Color, list<binary>> blobs,
+  // Zero-copy fields: views into the input, or into the reader's copy of a
+  // value that straddles chunks of a chained input.
+  23: string label (ferry.view),
+  24: list<string (ferry.view)> view_list,
+  25: map<string (ferry.view), binary (ferry.view)> view_map,
 }
 
 // uuid lives apart: the differential target decodes with Apache Thrift 0.17,

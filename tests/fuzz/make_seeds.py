@@ -44,7 +44,10 @@ def main():
                    nested=[[Leaf(s="x")], []], groups={1: {2, 3}}, maybe=Leaf(s="m"),
                    must="required", choice=Choice(text="t"), flags=[True, False],
                    ds=[0.0, -0.0], tree=Tree(value=1, children=[Tree(value=2, children=[])]),
-                   blobs={Color.RED: [b"x", b""]}),
+                   blobs={Color.RED: [b"x", b""]},
+                   label="a label longer than a chunk",
+                   view_list=["first view", "", "third"],
+                   view_map={"key number one": b"value one", "k2": b""}),
         Everything(must="u", choice=Choice(leaf=Leaf(s="deep", i=-1)),
                    tree=Tree(value=0, children=[Tree(value=i, children=[]) for i in range(20)])),
     ]
