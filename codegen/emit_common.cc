@@ -80,23 +80,6 @@ const TypeRef& resolve(const TypeRef& type) {
   return *t;
 }
 
-bool is_view(const TypeRef& type, const Annotations* field_annotations) {
-  const TypeRef& base = resolve(type);
-  if (base.kind != TypeRef::Kind::kBase ||
-      (base.base != BaseType::kString && base.base != BaseType::kBinary))
-    return false;
-  if (field_annotations && find_annotation(*field_annotations, "ferry.view"))
-    return true;
-  for (const TypeRef* t = &type;;) {
-    if (type_annotation(*t, "ferry.view")) return true;
-    if (t->kind != TypeRef::Kind::kNamed || !t->resolved_typedef) break;
-    if (find_annotation(t->resolved_typedef->annotations, "ferry.view"))
-      return true;
-    t = &t->resolved_typedef->type;
-  }
-  return false;
-}
-
 bool has_custom_type(const TypeRef& type) {
   for (const TypeRef* t = &type;;) {
     if (type_annotation(*t, "cpp.type")) return true;

@@ -21,6 +21,7 @@
 
 #include "codegen/ast.h"
 #include "codegen/emitter.h"
+#include "codegen/sema.h"  // is_view, underlying_type
 
 namespace ferry::idlgen::emit {
 
@@ -80,10 +81,6 @@ std::string qualified(const Program* owner, std::string_view idl_name,
 
 // Follows typedefs to the underlying type.
 const TypeRef& resolve(const TypeRef& type);
-
-// Whether a string/binary value of `type` is a zero-copy `std::string_view`
-// (`ferry.view` on the field, the type or any typedef on the way).
-bool is_view(const TypeRef& type, const Annotations* field_annotations);
 
 // True when `type` or a typedef on the way carries `cpp.type`: a custom C++
 // type that the serializer converts through its wire type.

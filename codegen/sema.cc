@@ -448,27 +448,13 @@ class Sema {
 
   // Where a `ferry.view` string sits inside `type`: "`Struct.field`" for
   // the nearest field holding it, "" when `type` itself or its container
-  // elements are views; nullopt if nowhere. Mirrors
-  // codegen's is_view: the annotation on the field, the type, or a typedef
-  // on the way to string/binary.
+  // elements are views; nullopt if nowhere.
   static std::optional<std::string> find_view(
       const TypeRef& type, const Annotations* field_annotations,
       std::set<const Struct*>& seen) {
+    if (is_view(type, field_annotations)) return "";
     const TypeRef* base = underlying_type(type);
     if (base == nullptr) return std::nullopt;
-    if (base->kind == TypeRef::Kind::kBase) {
-      if (base->base != BaseType::kString && base->base != BaseType::kBinary)
-        return std::nullopt;
-      if (field_annotations && find_annotation(*field_annotations, kView))
-        return "";
-      for (const TypeRef* t = &type;;) {
-        if (find_annotation(t->annotations, kView)) return "";
-        if (t->kind != TypeRef::Kind::kNamed || !t->resolved_typedef) break;
-        if (find_annotation(t->resolved_typedef->annotations, kView)) return "";
-        t = &t->resolved_typedef->type;
-      }
-      return std::nullopt;
-    }
     for (const TypeRef& param : base->params) {
       if (auto where = find_view(param, nullptr, seen)) return where;
     }
@@ -481,7 +467,6 @@ class Sema {
     }
     return std::nullopt;
   }
-  static constexpr std::string_view kView = "ferry.view";
 
   void check_throws(const Function& function) {
     for (const Field& field : function.throws) {
@@ -823,6 +808,22 @@ const TypeRef* underlying_type(const TypeRef& type) {
     current = &current->resolved_typedef->type;
   }
   return nullptr;
+}
+
+bool is_view(const TypeRef& type, const Annotations* field_annotations) {
+  const TypeRef* base = underlying_type(type);
+  if (base == nullptr || base->kind != TypeRef::Kind::kBase ||
+      (base->base != BaseType::kString && base->base != BaseType::kBinary))
+    return false;
+  constexpr std::string_view kView = "ferry.view";
+  if (field_annotations && find_annotation(*field_annotations, kView))
+    return true;
+  for (const TypeRef* t = &type;;) {
+    if (find_annotation(t->annotations, kView)) return true;
+    if (t->kind != TypeRef::Kind::kNamed || !t->resolved_typedef) return false;
+    if (find_annotation(t->resolved_typedef->annotations, kView)) return true;
+    t = &t->resolved_typedef->type;
+  }
 }
 
 }  // namespace ferry::idlgen

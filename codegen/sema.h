@@ -43,4 +43,9 @@ std::string type_name(const TypeRef& type);
 // a typedef cycle.
 const TypeRef* underlying_type(const TypeRef& type);
 
+// Whether a string/binary value of `type` is a zero-copy `std::string_view`
+// (`ferry.view` on the field, the type or any typedef on the way). Sema
+// uses it to keep views out of replies; the emitters to spell the type.
+bool is_view(const TypeRef& type, const Annotations* field_annotations);
+
 }  // namespace ferry::idlgen

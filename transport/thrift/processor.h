@@ -125,18 +125,18 @@ struct IsOutcome<Outcome<T, Es...>> : std::true_type {};
 template <class Args>
 Status read_args(const ServerRequest& req, Args& args,
                  codec::ChainInput::SpillBlocks& spill) {
-  if (req.format.protocol == codec::ProtocolId::kCompact) {
-    codec::CompactReader<codec::ChainInput> r{codec::ChainInput(req.body),
-                                              *req.limits};
-    Status s = args.read(r);
-    spill = r.input().take_spill();
+  auto read = [&](auto&& reader) {
+    Status s = args.read(reader);
+    spill = reader.input().take_spill();
     return s;
+  };
+  codec::ChainInput body(req.body);
+  if (req.format.protocol == codec::ProtocolId::kCompact) {
+    return read(
+        codec::CompactReader<codec::ChainInput>(std::move(body), *req.limits));
   }
-  codec::BinaryReader<codec::ChainInput> r{codec::ChainInput(req.body),
-                                           *req.limits};
-  Status s = args.read(r);
-  spill = r.input().take_spill();
-  return s;
+  return read(
+      codec::BinaryReader<codec::ChainInput>(std::move(body), *req.limits));
 }
 
 // Puts a declared exception into its field of the result struct.
