@@ -207,6 +207,9 @@ class SpanInput {
 class ChainInput {
  public:
   explicit ChainInput(const IoBuf& buf) noexcept;
+  // Over one contiguous range, which must outlive the input likewise.
+  ChainInput(const char* data, std::size_t size) noexcept
+      : pos_(data), end_(data + size) {}
   ChainInput(ChainInput&&) noexcept = default;
   ChainInput& operator=(ChainInput&&) noexcept = default;
 

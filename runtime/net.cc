@@ -344,8 +344,8 @@ Result<SocketAddress> SocketAddress::parse(std::string_view hp) {
   }
   SocketAddress a;
   const std::string h(host);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage_);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage_);
+  sockaddr_in* v4 = &a.storage_.v4;
+  sockaddr_in6* v6 = &a.storage_.v6;
   if (::inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(static_cast<uint16_t>(port));
@@ -370,6 +370,7 @@ SocketAddress SocketAddress::loopback_v6(uint16_t port) {
 
 SocketAddress SocketAddress::from_sockaddr(const sockaddr* sa, socklen_t len) {
   SocketAddress a;
+  // Other families (not produced by ferry's sockets) keep their first bytes.
   len = std::min<socklen_t>(len, sizeof(a.storage_));
   std::memcpy(&a.storage_, sa, len);
   a.len_ = len;
@@ -378,10 +379,10 @@ SocketAddress SocketAddress::from_sockaddr(const sockaddr* sa, socklen_t len) {
 
 uint16_t SocketAddress::port() const noexcept {
   if (family() == AF_INET) {
-    return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
+    return ntohs(storage_.v4.sin_port);
   }
   if (family() == AF_INET6) {
-    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+    return ntohs(storage_.v6.sin6_port);
   }
   return 0;
 }
@@ -389,9 +390,9 @@ uint16_t SocketAddress::port() const noexcept {
 SocketAddress SocketAddress::with_port(uint16_t port) const noexcept {
   SocketAddress a = *this;
   if (family() == AF_INET) {
-    reinterpret_cast<sockaddr_in*>(&a.storage_)->sin_port = htons(port);
+    a.storage_.v4.sin_port = htons(port);
   } else if (family() == AF_INET6) {
-    reinterpret_cast<sockaddr_in6*>(&a.storage_)->sin6_port = htons(port);
+    a.storage_.v6.sin6_port = htons(port);
   }
   return a;
 }
@@ -399,15 +400,11 @@ SocketAddress SocketAddress::with_port(uint16_t port) const noexcept {
 std::string SocketAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN] = "?";
   if (family() == AF_INET) {
-    ::inet_ntop(AF_INET,
-                &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf,
-                sizeof(buf));
+    ::inet_ntop(AF_INET, &storage_.v4.sin_addr, buf, sizeof(buf));
     return fmt::format("{}:{}", buf, port());
   }
   if (family() == AF_INET6) {
-    ::inet_ntop(AF_INET6,
-                &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr,
-                buf, sizeof(buf));
+    ::inet_ntop(AF_INET6, &storage_.v6.sin6_addr, buf, sizeof(buf));
     return fmt::format("[{}]:{}", buf, port());
   }
   return "(unset)";

@@ -33,6 +33,7 @@
 //   them back, then closes the fd. The destructor does the same without
 //   waiting (the runtime reaps the completions).
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -70,18 +71,23 @@ class SocketAddress {
   static SocketAddress loopback_v6(uint16_t port);
   static SocketAddress from_sockaddr(const sockaddr* sa, socklen_t len);
 
-  int family() const noexcept { return storage_.ss_family; }
+  int family() const noexcept { return storage_.any.sa_family; }
   uint16_t port() const noexcept;
   SocketAddress with_port(uint16_t port) const noexcept;
   std::string to_string() const;
 
-  const sockaddr* data() const noexcept {
-    return reinterpret_cast<const sockaddr*>(&storage_);
-  }
+  const sockaddr* data() const noexcept { return &storage_.any; }
   socklen_t size() const noexcept { return len_; }
 
  private:
-  sockaddr_storage storage_{};
+  // Just the two families (28 bytes, not sockaddr_storage's 128): every
+  // Context carries a peer address, so copying it is on the request path.
+  union Storage {
+    sockaddr any;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  };
+  Storage storage_{};
   socklen_t len_ = 0;
 };
 

@@ -29,6 +29,10 @@ service Calc extends Base {
   oneway void notify(1: string event)
   // The handler throws std::runtime_error(what).
   void crash(1: string what)
+  // Synchronous handlers (served inline): a reply as large as asked for,
+  // and a zero-copy argument.
+  string repeat(1: string text, 2: i32 times)
+  i32 count_x(1: string text (ferry.view))
 }
 
 // A service the server does not serve: its calls are unknown methods there.

@@ -74,6 +74,14 @@ struct CalcHandler {
     events.push_back(std::move(event));
   }
   void crash(std::string what) { throw std::runtime_error(what); }
+  std::string repeat(const std::string& text, int32_t times) {
+    std::string out;
+    for (int32_t i = 0; i < times; ++i) out += text;
+    return out;
+  }
+  int32_t count_x(std::string_view text) {
+    return static_cast<int32_t>(std::count(text.begin(), text.end(), 'x'));
+  }
 
   std::vector<std::string> seen_events() {
     std::lock_guard lock(mu);
@@ -110,6 +118,14 @@ Task<void> every_kind_of_call(Client& client) {
   // (ASan's use-after-free check is the sharp edge of this one).
   EXPECT_THAT(co_await client.length(std::string(100000, 'x')),
               IsOkAndHolds(100000));
+  // The same from a synchronous handler, served without a request task.
+  EXPECT_THAT(co_await client.count_x("xax"), IsOkAndHolds(2));
+  EXPECT_THAT(co_await client.count_x(std::string(100000, 'x')),
+              IsOkAndHolds(100000));
+  // A reply far larger than the connection's coalescing buffer.
+  Result<std::string> repeated = co_await client.repeat("ab", 100000);
+  EXPECT_TRUE(repeated.ok() && repeated->size() == 200000 &&
+              repeated->substr(0, 4) == "abab");
   EXPECT_THAT(co_await client.name(), IsOkAndHolds("calc"));  // base service
   EXPECT_THAT(co_await client.ping(), IsOk());
 
@@ -228,8 +244,10 @@ std::string framed_call(std::string_view method, int32_t seqid,
   return std::string(out.view());
 }
 
-// Reads framed replies until `count` arrived; returns their seqids.
-Task<std::vector<int32_t>> read_reply_seqids(TcpStream& s, int count) {
+// Reads framed replies until `count` arrived; returns their seqids (and
+// their message types, if `types` is given).
+Task<std::vector<int32_t>> read_reply_seqids(
+    TcpStream& s, int count, std::vector<codec::MessageType>* types = nullptr) {
   std::vector<int32_t> seqids;
   while (static_cast<int>(seqids.size()) < count) {
     Result<IoBuf> header = co_await s.read_exact(4);
@@ -244,6 +262,7 @@ Task<std::vector<int32_t>> read_reply_seqids(TcpStream& s, int count) {
     int32_t seqid = 0;
     if (!r.read_message_begin(name, type, seqid).ok()) break;
     seqids.push_back(seqid);
+    if (types != nullptr) types->push_back(type);
   }
   co_return seqids;
 }
@@ -290,6 +309,121 @@ TEST(ThriftRpc, LateMultiplexAnnouncementKeepsOrder) {
   auto server = start_server(handler);
   EXPECT_EQ(block_on(announce_after_a_call(server->address())),
             (std::vector<int32_t>{1, 2}));
+  server->stop();
+}
+
+// Synchronous calls (served inline) queued behind asynchronous ones.
+Task<std::vector<int32_t>> pipeline_mixed(
+    SocketAddress addr, bool announce, std::vector<codec::MessageType>* types) {
+  Result<TcpStream> s = co_await TcpStream::connect(addr);
+  if (!s.ok()) co_return std::vector<int32_t>{};
+  using namespace ferry_test::calc;
+  std::string bytes;
+  if (announce) {
+    bytes += framed_call("__ferry_multiplex__", 0, Base_ping_args{},
+                         codec::MessageType::kOneway);
+  }
+  bytes += framed_call("slow", 1, Calc_slow_args{1, 100});
+  bytes += framed_call("add", 2, Calc_add_args{2, 3});
+  bytes += framed_call("crash", 3, Calc_crash_args{"kaput"});
+  bytes += framed_call("count_x", 4, Calc_count_x_args{"xx"});
+  bytes += framed_call("notify", 0, Calc_notify_args{"mixed"},
+                       codec::MessageType::kOneway);
+  bytes += framed_call("slow", 5, Calc_slow_args{5, 0});
+  bytes += framed_call("add", 6, Calc_add_args{6, 0});
+  if (!(co_await s->write(IoBuf::copy_from(bytes))).ok()) {
+    co_return std::vector<int32_t>{};
+  }
+  co_return co_await read_reply_seqids(*s, 6, types);
+}
+
+TEST(ThriftRpc, InlineRepliesWaitTheirTurnForPlainClients) {
+  CalcHandler handler;
+  auto server = start_server(handler);
+  std::vector<codec::MessageType> types;
+  EXPECT_EQ(block_on(pipeline_mixed(server->address(), false, &types)),
+            (std::vector<int32_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(types[2], codec::MessageType::kException);  // crash
+  EXPECT_EQ(types[3], codec::MessageType::kReply);
+  EXPECT_EQ(handler.seen_events(), (std::vector<std::string>{"mixed"}));
+  server->stop();
+}
+
+TEST(ThriftRpc, InlineRepliesDoNotWaitWhenMultiplexed) {
+  CalcHandler handler;
+  auto server = start_server(handler);
+  std::vector<int32_t> seqids =
+      block_on(pipeline_mixed(server->address(), true, nullptr));
+  ASSERT_EQ(seqids.size(), 6u);
+  // The synchronous calls answer at once, ahead of the 100 ms one.
+  EXPECT_EQ(std::vector<int32_t>(seqids.begin(), seqids.begin() + 3),
+            (std::vector<int32_t>{2, 3, 4}));
+  std::sort(seqids.begin(), seqids.end());
+  EXPECT_EQ(seqids, (std::vector<int32_t>{1, 2, 3, 4, 5, 6}));
+  server->stop();
+}
+
+// Thousands of calls in one write: frames straddle the receive buffers, so
+// the server alternates between serving in place and splitting messages.
+Task<std::vector<int32_t>> pipeline_many(SocketAddress addr, int calls) {
+  Result<TcpStream> s = co_await TcpStream::connect(addr);
+  if (!s.ok()) co_return std::vector<int32_t>{};
+  using namespace ferry_test::calc;
+  std::string bytes;
+  for (int32_t i = 1; i <= calls; ++i) {
+    if (i % 500 == 0) {  // now and then a view argument across buffers
+      bytes +=
+          framed_call("count_x", i, Calc_count_x_args{std::string(20000, 'x')});
+    } else if (i % 7 == 0) {  // and calls that need a request task
+      bytes += framed_call("slow", i, Calc_slow_args{i, 0});
+    } else {
+      bytes += framed_call("add", i, Calc_add_args{i, 1});
+    }
+  }
+  auto [sent, seqids] = co_await when_all(s->write(IoBuf::copy_from(bytes)),
+                                          read_reply_seqids(*s, calls));
+  EXPECT_THAT(sent, IsOk());
+  co_return seqids;
+}
+
+TEST(ThriftRpc, PipelinedCallsAcrossReceiveBuffersKeepOrder) {
+  CalcHandler handler;
+  auto server = start_server(handler);
+  constexpr int kCalls = 3000;
+  std::vector<int32_t> want(kCalls);
+  for (int i = 0; i < kCalls; ++i) want[i] = i + 1;
+  EXPECT_EQ(block_on(pipeline_many(server->address(), kCalls)), want);
+  EXPECT_EQ(server->stats().requests, static_cast<uint64_t>(kCalls));
+  server->stop();
+}
+
+// Good calls, then a malformed one, in the same receive buffer: the good
+// ones are answered, then the connection closes.
+Task<std::vector<int32_t>> good_calls_then_garbage(SocketAddress addr,
+                                                   bool* closed) {
+  Result<TcpStream> s = co_await TcpStream::connect(addr);
+  if (!s.ok()) co_return std::vector<int32_t>{};
+  using namespace ferry_test::calc;
+  std::string bytes = framed_call("add", 1, Calc_add_args{1, 1});
+  bytes += framed_call("add", 2, Calc_add_args{2, 2});
+  bytes += std::string("\x00\x00\x00\x04\x80\x01\x00\x01", 8);  // cut envelope
+  if (!(co_await s->write(IoBuf::copy_from(bytes))).ok()) {
+    co_return std::vector<int32_t>{};
+  }
+  std::vector<int32_t> seqids = co_await read_reply_seqids(*s, 2);
+  Result<IoBuf> rest = co_await with_timeout(s->read(), 5s);
+  *closed = rest.ok() && rest->empty();
+  co_return seqids;
+}
+
+TEST(ThriftRpc, GoodCallsBeforeMalformedInputAreAnswered) {
+  CalcHandler handler;
+  auto server = start_server(handler);
+  bool closed = false;
+  EXPECT_EQ(block_on(good_calls_then_garbage(server->address(), &closed)),
+            (std::vector<int32_t>{1, 2}));
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(server->stats().connections_closed_malformed, 1u);
   server->stop();
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "codec/buffer.h"
 #include "codec/protocol.h"
 #include "runtime/io_buf.h"
 #include "runtime/status.h"
@@ -33,6 +34,9 @@ struct Envelope {
 // Reads the envelope at the front of `message` with `protocol` (strict
 // binary only: ferry writes and accepts versioned headers).
 Status read_envelope(const IoBuf& message, codec::ProtocolId protocol,
+                     const codec::DecodeLimits& limits, Envelope& out);
+// The same over an input holding the message from its first byte.
+Status read_envelope(codec::ChainInput message, codec::ProtocolId protocol,
                      const codec::DecodeLimits& limits, Envelope& out);
 
 }  // namespace ferry::thrift::detail

@@ -1200,6 +1200,23 @@ Result<std::optional<IoBuf>> MessageSplitter::next(IoBuf& pending) {
                                              : next_buffered(pending);
 }
 
+std::optional<std::string_view> MessageSplitter::contiguous_frame(
+    const IoBuf& pending, std::size_t offset) const noexcept {
+  if (format_.framing != Framing::kFramed || !error_.ok() || pending.empty()) {
+    return {};
+  }
+  const IoBuf::Slice& first = pending.slices().front();
+  if (first.size - offset < 4) return {};
+  const char* frame = first.data + offset;
+  const std::uint32_t length =
+      load_be32(reinterpret_cast<const std::uint8_t*>(frame));
+  if (length == 0 || length > frame_limit(limits_.max_message_size) ||
+      first.size - offset - 4 < length) {
+    return {};
+  }
+  return std::string_view(frame + 4, length);
+}
+
 Result<std::optional<IoBuf>> MessageSplitter::next_framed(IoBuf& pending) {
   std::uint8_t header[4];
   if (pending.copy_to(header, 4) < 4) {

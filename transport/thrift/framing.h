@@ -145,6 +145,14 @@ class MessageSplitter {
   // connection. Every later call returns the same error.
   Result<std::optional<IoBuf>> next(IoBuf& pending);
 
+  // Framed only, for a reader that serves messages in place: the body of
+  // the frame starting `offset` bytes into `pending`'s first slice, if that
+  // frame is complete, valid and wholly inside the slice; otherwise nullopt
+  // (and `next` is the way on). Changes nothing: the caller consumes the
+  // frames it served with one `pending.trim_front` before calling `next`.
+  std::optional<std::string_view> contiguous_frame(
+      const IoBuf& pending, std::size_t offset) const noexcept;
+
   // How many bytes of an incomplete message `pending` held at the last call
   // that returned nullopt (framed: including the length prefix); 0 before
   // the first call and after a call that returned a message. When the peer

@@ -24,11 +24,18 @@
 // Dispatch costs one switch on the name's length and at most one string
 // comparison per table level (idlgen's `method_index`), then an indirect
 // call through a constexpr table; nothing is allocated for it.
+//
+// A synchronous handler method (one that does not return a Task) can also
+// be served by `call_inline`: the server's connection calls it when the
+// stack is a bare Processor, without a coroutine frame, and the reply is
+// encoded straight into the connection's output buffer. Stacks with layers
+// take `call` as before.
 
 #include <array>
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -60,6 +67,17 @@ struct ServerRequest {
   const codec::DecodeLimits* limits = nullptr;
 };
 
+// A call served synchronously (`Processor::call_inline`): like
+// ServerRequest, but the body is borrowed, valid for that call only.
+struct InlineRequest {
+  std::string_view method;
+  codec::MessageType type = codec::MessageType::kCall;
+  std::int32_t seqid = 0;
+  WireFormat format;
+  codec::ChainInput body;  // the bytes after the envelope header
+  const codec::DecodeLimits* limits = nullptr;
+};
+
 // The encoded reply, framed and ready to write; empty for oneway calls.
 // Failures travel as the Result's Status, which the connection turns into
 // a TApplicationException reply (codec::ApplicationException::from_status).
@@ -67,13 +85,12 @@ struct ServerResponse {
   IoBuf reply;
 };
 
-// Encodes a whole reply message (`body` is a result struct or an
-// ApplicationException) in `format`, framed if the format is.
+// Appends a whole reply message (`body` is a result struct or an
+// ApplicationException) to `out` in `format`, framed if the format is.
 template <class Body>
-IoBuf encode_reply(const WireFormat& format, std::string_view method,
-                   codec::MessageType type, std::int32_t seqid,
-                   const Body& body) {
-  codec::WriteBuffer out;
+void encode_reply_to(codec::WriteBuffer& out, const WireFormat& format,
+                     std::string_view method, codec::MessageType type,
+                     std::int32_t seqid, const Body& body) {
   const std::size_t frame = begin_frame(out, format.framing);
   if (format.protocol == codec::ProtocolId::kCompact) {
     codec::CompactWriter<codec::WriteBuffer> w(out);
@@ -87,10 +104,23 @@ IoBuf encode_reply(const WireFormat& format, std::string_view method,
     w.write_message_end();
   }
   finish_frame(out, format.framing, frame);
+}
+
+// The same, as an IoBuf of its own.
+template <class Body>
+IoBuf encode_reply(const WireFormat& format, std::string_view method,
+                   codec::MessageType type, std::int32_t seqid,
+                   const Body& body) {
+  codec::WriteBuffer out;
+  encode_reply_to(out, format, method, type, seqid, body);
   return out.take();
 }
 
 // The exception reply for a failed call (from_status of `why`).
+void encode_exception_reply_to(codec::WriteBuffer& out,
+                               const WireFormat& format,
+                               std::string_view method, std::int32_t seqid,
+                               const Status& why);
 IoBuf encode_exception_reply(const WireFormat& format, std::string_view method,
                              std::int32_t seqid, const Status& why);
 
@@ -118,25 +148,24 @@ struct IsOutcome : std::false_type {};
 template <class T, class... Es>
 struct IsOutcome<Outcome<T, Es...>> : std::true_type {};
 
-// Decodes the arguments from the request body. A `ferry.view` argument
+// Decodes the arguments from a request body. A `ferry.view` argument
 // points into the body, or, if it straddled two receive buffers, into a
 // copy the reader made: those copies go to `spill`, which the caller keeps
 // as long as the arguments.
 template <class Args>
-Status read_args(const ServerRequest& req, Args& args,
+Status read_args(codec::ChainInput body, const WireFormat& format,
+                 const codec::DecodeLimits& limits, Args& args,
                  codec::ChainInput::SpillBlocks& spill) {
   auto read = [&](auto&& reader) {
     Status s = args.read(reader);
     spill = reader.input().take_spill();
     return s;
   };
-  codec::ChainInput body(req.body);
-  if (req.format.protocol == codec::ProtocolId::kCompact) {
+  if (format.protocol == codec::ProtocolId::kCompact) {
     return read(
-        codec::CompactReader<codec::ChainInput>(std::move(body), *req.limits));
+        codec::CompactReader<codec::ChainInput>(std::move(body), limits));
   }
-  return read(
-      codec::BinaryReader<codec::ChainInput>(std::move(body), *req.limits));
+  return read(codec::BinaryReader<codec::ChainInput>(std::move(body), limits));
 }
 
 // Puts a declared exception into its field of the result struct.
@@ -204,6 +233,17 @@ bool store_thrown(typename M::Result& result, const std::exception_ptr& e) {
   }
 }
 
+// How a Processor serves one function (of its table or a base's).
+template <class Handler>
+struct ProcessorEntry {
+  using Fn = Task<Result<ServerResponse>> (*)(Handler&, Context&,
+                                              ServerRequest&&);
+  using InlineFn = Status (*)(Handler&, Context&, InlineRequest&,
+                              codec::WriteBuffer&);
+  Fn call;
+  InlineFn call_inline;  // nullptr: the handler method returns a Task
+};
+
 }  // namespace detail
 
 template <class Table, class Handler>
@@ -211,23 +251,39 @@ class Processor {
  public:
   using Request = ServerRequest;
   using Response = ServerResponse;
-  using Fn = Task<Result<ServerResponse>> (*)(Handler&, Context&,
-                                              ServerRequest&&);
+  using Fn = detail::ProcessorEntry<Handler>::Fn;
+  using InlineFn = detail::ProcessorEntry<Handler>::InlineFn;
 
   // `handler` must outlive every stack built on this processor.
   explicit Processor(Handler* handler) noexcept : handler_(handler) {}
 
   Task<Result<ServerResponse>> call(Context& cx, ServerRequest req) {
-    const Fn fn = find(req.method);
-    if (fn == nullptr) [[unlikely]]
+    const Entry* entry = find(req.method);
+    if (entry == nullptr) [[unlikely]]
       return fail(detail::unknown_method(req.method));
-    return fn(*handler_, cx, std::move(req));
+    return entry->call(*handler_, cx, std::move(req));
   }
 
-  // The function serving `method` (this table or a base's), or nullptr.
-  static Fn find(std::string_view method) noexcept {
+  // The synchronous path, which a connection takes when its stack offers
+  // it. If the called function's handler method does not return a Task,
+  // serves the call here, without a coroutine frame, and appends the framed
+  // reply to `out` (nothing for oneway); a failure is returned instead of
+  // the reply, with nothing appended. Returns nullopt, touching nothing,
+  // when the call must go through `call`: an asynchronous handler method or
+  // an unknown one.
+  std::optional<Status> call_inline(Context& cx, InlineRequest& req,
+                                    codec::WriteBuffer& out) {
+    const Entry* entry = find(req.method);
+    if (entry == nullptr || entry->call_inline == nullptr) return std::nullopt;
+    return entry->call_inline(*handler_, cx, req, out);
+  }
+
+  using Entry = detail::ProcessorEntry<Handler>;
+
+  // The entry serving `method` (this table or a base's), or nullptr.
+  static const Entry* find(std::string_view method) noexcept {
     const int i = Table::method_index(method);
-    if (i >= 0) return kFns[i];
+    if (i >= 0) return &kEntries[i];
     if constexpr (!std::is_void_v<typename Table::Extends>) {
       return Processor<typename Table::Extends, Handler>::find(method);
     } else {
@@ -239,6 +295,13 @@ class Processor {
   static Task<Result<ServerResponse>> fail(Status why) { co_return why; }
 
   template <class M>
+  using RawReturn =
+      decltype(M::invoke(std::declval<Handler&>(), std::declval<Context&>(),
+                         std::declval<typename M::Args&>()));
+  template <class M>
+  static constexpr bool kSynchronous = !detail::IsTask<RawReturn<M>>::value;
+
+  template <class M>
   static Task<Result<ServerResponse>> handle(Handler& h, Context& cx,
                                              ServerRequest&& request) {
     ServerRequest req = std::move(request);
@@ -247,43 +310,47 @@ class Processor {
     // `ferry.view` arguments point into them.
     codec::ChainInput::SpillBlocks spill;
     typename M::Args args;
-    if (Status s = detail::read_args(req, args, spill); !s.ok()) [[unlikely]]
+    if (Status s = detail::read_args(codec::ChainInput(req.body), req.format,
+                                     *req.limits, args, spill);
+        !s.ok()) [[unlikely]]
       co_return detail::bad_arguments(M::kName, s);
 
     if constexpr (M::kOneway) {
       Status s;
-      try {
-        s = co_await invoke_oneway<M>(h, cx, args);
-      } catch (...) {
-        s = detail::handler_threw(M::kName, std::current_exception());
+      if constexpr (kSynchronous<M>) {
+        s = call_oneway_sync<M>(h, cx, args);
+      } else {
+        try {
+          if constexpr (std::is_void_v<typename RawReturn<M>::value_type>) {
+            co_await M::invoke(h, cx, args);
+          } else {
+            auto v = co_await M::invoke(h, cx, args);
+            s = oneway_status(std::move(v));
+          }
+        } catch (...) {
+          s = detail::handler_threw(M::kName, std::current_exception());
+        }
       }
       if (!s.ok()) detail::log_oneway_failure(M::kName, s);
       co_return ServerResponse{};
     } else {
       typename M::Result result;
-      std::exception_ptr thrown;
       Status s;
-      try {
-        using Raw = decltype(M::invoke(h, cx, args));
-        if constexpr (detail::IsTask<Raw>::value) {
-          if constexpr (std::is_void_v<typename Raw::value_type>) {
+      if constexpr (kSynchronous<M>) {
+        s = call_sync<M>(h, cx, args, result);
+      } else {
+        std::exception_ptr thrown;
+        try {
+          if constexpr (std::is_void_v<typename RawReturn<M>::value_type>) {
             co_await M::invoke(h, cx, args);
           } else {
             s = detail::store<M>(result, co_await M::invoke(h, cx, args));
           }
-        } else if constexpr (std::is_void_v<Raw>) {
-          M::invoke(h, cx, args);
-        } else {
-          s = detail::store<M>(result, M::invoke(h, cx, args));
+        } catch (...) {
+          thrown = std::current_exception();
         }
-      } catch (...) {
-        thrown = std::current_exception();
-      }
-      if (thrown) [[unlikely]] {
-        result = {};
-        if (!detail::store_thrown<M>(result, thrown)) {
-          co_return detail::handler_threw(M::kName, thrown);
-        }
+        if (thrown) [[unlikely]]
+          s = caught<M>(result, thrown);
       }
       if (!s.ok()) [[unlikely]]
         co_return s;
@@ -292,36 +359,93 @@ class Processor {
     }
   }
 
-  // Runs a oneway handler; its outcome only matters for the log.
+  // `call_inline` for one function with a synchronous handler method.
   template <class M>
-  static Task<Status> invoke_oneway(Handler& h, Context& cx,
-                                    typename M::Args& args) {
-    using Raw = decltype(M::invoke(h, cx, args));
-    if constexpr (detail::IsTask<Raw>::value) {
-      if constexpr (std::is_void_v<typename Raw::value_type>) {
-        co_await M::invoke(h, cx, args);
-        co_return Status();
-      } else {
-        auto v = co_await M::invoke(h, cx, args);
-        if constexpr (std::is_same_v<decltype(v), Status>) co_return v;
-        co_return Status();
-      }
-    } else if constexpr (std::is_void_v<Raw>) {
-      M::invoke(h, cx, args);
-      co_return Status();
+  static Status serve_inline(Handler& h, Context& cx, InlineRequest& req,
+                             codec::WriteBuffer& out) {
+    cx.method = M::kName;
+    codec::ChainInput::SpillBlocks spill;  // see handle()
+    typename M::Args args;
+    if (Status s = detail::read_args(std::move(req.body), req.format,
+                                     *req.limits, args, spill);
+        !s.ok()) [[unlikely]]
+      return detail::bad_arguments(M::kName, s);
+    if constexpr (M::kOneway) {
+      if (Status s = call_oneway_sync<M>(h, cx, args); !s.ok()) [[unlikely]]
+        detail::log_oneway_failure(M::kName, s);
+      return Status();
     } else {
-      auto v = M::invoke(h, cx, args);
-      if constexpr (std::is_same_v<decltype(v), Status>) co_return v;
-      co_return Status();
+      typename M::Result result;
+      if (Status s = call_sync<M>(h, cx, args, result); !s.ok()) [[unlikely]]
+        return s;
+      encode_reply_to(out, req.format, M::kName, codec::MessageType::kReply,
+                      req.seqid, result);
+      return Status();
     }
   }
 
-  template <std::size_t... I>
-  static constexpr auto make_fns(std::index_sequence<I...>) {
-    return std::array<Fn, sizeof...(I)>{
-        &handle<std::tuple_element_t<I, typename Table::Methods>>...};
+  // Calls a synchronous handler method and stores in `result` what it
+  // returned or the declared exception it threw.
+  template <class M>
+  static Status call_sync(Handler& h, Context& cx, typename M::Args& args,
+                          typename M::Result& result) {
+    try {
+      if constexpr (std::is_void_v<RawReturn<M>>) {
+        M::invoke(h, cx, args);
+        return Status();
+      } else {
+        return detail::store<M>(result, M::invoke(h, cx, args));
+      }
+    } catch (...) {
+      return caught<M>(result, std::current_exception());
+    }
   }
-  static constexpr auto kFns = make_fns(
+
+  // The handler threw `e`: a declared exception becomes the result (OK);
+  // anything else fails the call.
+  template <class M>
+  [[gnu::cold]] static Status caught(typename M::Result& result,
+                                     const std::exception_ptr& e) {
+    result = {};
+    if (detail::store_thrown<M>(result, e)) return Status();
+    return detail::handler_threw(M::kName, e);
+  }
+
+  // A oneway handler's outcome only matters for the log.
+  template <class M>
+  static Status call_oneway_sync(Handler& h, Context& cx,
+                                 typename M::Args& args) {
+    try {
+      if constexpr (std::is_void_v<RawReturn<M>>) {
+        M::invoke(h, cx, args);
+        return Status();
+      } else {
+        return oneway_status(M::invoke(h, cx, args));
+      }
+    } catch (...) {
+      return detail::handler_threw(M::kName, std::current_exception());
+    }
+  }
+  template <class V>
+  static Status oneway_status(V&& v) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<V>, Status>) return v;
+    return Status();
+  }
+
+  template <class M>
+  static constexpr Entry entry_for() {
+    if constexpr (kSynchronous<M>) {
+      return Entry{&handle<M>, &serve_inline<M>};
+    } else {
+      return Entry{&handle<M>, nullptr};
+    }
+  }
+  template <std::size_t... I>
+  static constexpr auto make_entries(std::index_sequence<I...>) {
+    return std::array<Entry, sizeof...(I)>{
+        entry_for<std::tuple_element_t<I, typename Table::Methods>>()...};
+  }
+  static constexpr auto kEntries = make_entries(
       std::make_index_sequence<std::tuple_size_v<typename Table::Methods>>());
 
   Handler* handler_;

@@ -40,10 +40,19 @@ void log_oneway_failure(std::string_view method, const Status& why) {
 
 }  // namespace detail
 
+void encode_exception_reply_to(codec::WriteBuffer& out,
+                               const WireFormat& format,
+                               std::string_view method, std::int32_t seqid,
+                               const Status& why) {
+  encode_reply_to(out, format, method, codec::MessageType::kException, seqid,
+                  codec::ApplicationException::from_status(why));
+}
+
 IoBuf encode_exception_reply(const WireFormat& format, std::string_view method,
                              std::int32_t seqid, const Status& why) {
-  return encode_reply(format, method, codec::MessageType::kException, seqid,
-                      codec::ApplicationException::from_status(why));
+  codec::WriteBuffer out;
+  encode_exception_reply_to(out, format, method, seqid, why);
+  return out.take();
 }
 
 Status Server::start_core() {

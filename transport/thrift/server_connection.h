@@ -9,7 +9,10 @@
 //   spawns a request task; it stops on EOF, an error, malformed input or
 //   drain();
 // - one request task per call: runs the stack and hands the reply to
-//   `complete`, which appends it to `out_` in reply order;
+//   `complete`, which appends it to `out_` in reply order. A call the stack
+//   can serve synchronously (`call_inline`: a Processor whose handler
+//   method does not return a Task) skips the task: the reader serves it
+//   and the reply is encoded straight into the output buffer;
 // - the writer: wakes once per loop turn in which replies arrived and
 //   writes everything pending with one gathered write.
 
@@ -62,6 +65,18 @@ class ServerConnection final : public ServerConnectionBase {
   Task<void> read_loop();
   // Returns false when the connection must close.
   bool dispatch(IoBuf message);
+  static constexpr bool kInline = requires(
+      Stack & stack, Context& cx, InlineRequest& req, codec::WriteBuffer& out) {
+    stack.call_inline(cx, req, out);
+  };
+  // Serves the call synchronously if the stack can; returns false, having
+  // done nothing, if it must run as a request task.
+  bool serve_inline(const Envelope& env, codec::ChainInput body);
+  // Framed: serves the complete frames at the front of `pending`'s first
+  // slice in place, with no IoBuf per message, while the stack serves them
+  // synchronously; stops at the first it cannot, which takes the
+  // splitter's way.
+  void serve_in_place(IoBuf& pending);
   Task<void> handle(std::string name, codec::MessageType type,
                     std::int32_t seqid, IoBuf body, uint64_t ordinal);
   void complete(uint64_t ordinal, IoBuf reply);
@@ -77,10 +92,18 @@ class ServerConnection final : public ServerConnectionBase {
       flush_small();
       out_.append(std::move(reply));
     }
-    if (!has_output_.is_set()) has_output_.set();
+    output_ready();
   }
   void flush_small() {
-    if (out_small_.size() > 0) out_.append(out_small_.take());
+    if (out_small_.size() == 0) return;
+    // take() makes the next chunk as large as this one: after a burst of
+    // large replies, go back to the default size.
+    const bool oversized = out_small_.capacity() > kSmallBufferKeep;
+    out_.append(out_small_.take());
+    if (oversized) out_small_ = codec::WriteBuffer();
+  }
+  void output_ready() {
+    if (!has_output_.is_set()) has_output_.set();
   }
   Task<void> write_loop();
 
@@ -90,7 +113,7 @@ class ServerConnection final : public ServerConnectionBase {
   Clock::time_point last_activity_;
   CancelSource read_cancel_;
   std::optional<MessageSplitter> splitter_;
-  WireFormat format_;
+  WireFormat format_;         // the splitter's, once known
   bool multiplexed_ = false;  // replies may leave in completion order
   bool closing_ = false;      // the reader is done
   bool broken_ = false;       // a write failed: drop further replies
@@ -102,6 +125,7 @@ class ServerConnection final : public ServerConnectionBase {
   uint64_t next_out_ = 0;
   std::deque<std::optional<IoBuf>> parked_;
   static constexpr std::size_t kCoalesceLimit = 2048;
+  static constexpr std::size_t kSmallBufferKeep = 64 * 1024;
   codec::WriteBuffer out_small_;  // replies not yet moved to out_
   IoBuf out_;
   Event has_output_;
@@ -131,7 +155,10 @@ template <class Stack>
 Task<void> ServerConnection<Stack>::read_loop() {
   const ServerOptions& options = *worker_.options;
   IoBuf pending;
-  if (options.format) splitter_.emplace(*options.format, options.limits);
+  if (options.format) {
+    splitter_.emplace(*options.format, options.limits);
+    format_ = *options.format;
+  }
   for (;;) {
     Result<IoBuf> got = co_await run_under(&read_cancel_, stream_.read());
     last_activity_ = now();
@@ -160,8 +187,10 @@ Task<void> ServerConnection<Stack>::read_loop() {
         co_return;
       }
       splitter_.emplace(d.format, options.limits);
+      format_ = d.format;
     }
     for (;;) {
+      if constexpr (kInline) serve_in_place(pending);
       Result<std::optional<IoBuf>> message = splitter_->next(pending);
       if (!message.ok()) [[unlikely]] {
         ++worker_.stats.connections_closed_malformed;
@@ -177,7 +206,6 @@ Task<void> ServerConnection<Stack>::read_loop() {
 
 template <class Stack>
 bool ServerConnection<Stack>::dispatch(IoBuf message) {
-  format_ = splitter_->format();
   Envelope env;
   if (Status s = read_envelope(message, format_.protocol,
                                worker_.options->limits, env);
@@ -202,6 +230,11 @@ bool ServerConnection<Stack>::dispatch(IoBuf message) {
     return true;
   }
   ++worker_.stats.requests;
+  if constexpr (kInline) {
+    codec::ChainInput body(message);
+    body.skip(env.header_size);
+    if (serve_inline(env, std::move(body))) return true;
+  }
   message.trim_front(env.header_size);
   const uint64_t ordinal =
       env.type == codec::MessageType::kOneway ? kNoOrdinal : next_ordinal_++;
@@ -210,6 +243,69 @@ bool ServerConnection<Stack>::dispatch(IoBuf message) {
   // reply joins this turn's batch; one that waits carries on in tasks_.
   tasks_.start(handle(std::move(env.name), env.type, env.seqid,
                       std::move(message), ordinal));
+  return true;
+}
+
+template <class Stack>
+void ServerConnection<Stack>::serve_in_place(IoBuf& pending) {
+  const codec::DecodeLimits& limits = worker_.options->limits;
+  std::size_t served = 0;  // bytes of the frames served
+  // Every call ends before the trim, so argument views into `pending`
+  // stay valid while they are used.
+  while (std::optional<std::string_view> frame =
+             splitter_->contiguous_frame(pending, served)) {
+    Envelope env;
+    if (!read_envelope(codec::ChainInput(frame->data(), frame->size()),
+                       format_.protocol, limits, env)
+             .ok() ||
+        !(env.type == codec::MessageType::kCall ||
+          (env.type == codec::MessageType::kOneway &&
+           env.name != kMultiplexAnnouncement))) {
+      break;  // dispatch() has the errors and the announcement
+    }
+    if (!serve_inline(env,
+                      codec::ChainInput(frame->data() + env.header_size,
+                                        frame->size() - env.header_size))) {
+      break;
+    }
+    ++worker_.stats.requests;
+    served += 4 + frame->size();
+  }
+  if (served > 0) pending.trim_front(served);
+}
+
+template <class Stack>
+bool ServerConnection<Stack>::serve_inline(const Envelope& env,
+                                           codec::ChainInput body) {
+  Context cx;
+  cx.peer = stream_.peer_address();
+  cx.method = env.name;
+  InlineRequest request{env.name, env.type,        env.seqid,
+                        format_,  std::move(body), &worker_.options->limits};
+  const bool oneway = env.type == codec::MessageType::kOneway;
+  const uint64_t ordinal = oneway ? kNoOrdinal : next_ordinal_;
+  // In reply order (or multiplexed): encode straight into the output.
+  // Otherwise into a buffer of its own, parked by complete().
+  const bool direct =
+      !broken_ && (multiplexed_ || (ordinal == next_out_ && parked_.empty()));
+  codec::WriteBuffer parked;
+  codec::WriteBuffer& out = direct ? out_small_ : parked;
+  std::optional<Status> served = stack_.call_inline(cx, request, out);
+  if (!served) return false;
+  if (oneway) {
+    if (!served->ok()) log_oneway_failure(env.name, *served);
+    return true;
+  }
+  ++next_ordinal_;
+  if (!served->ok()) [[unlikely]] {
+    encode_exception_reply_to(out, format_, env.name, env.seqid, *served);
+  }
+  if (direct) {
+    if (!multiplexed_) ++next_out_;
+    output_ready();
+  } else {
+    complete(ordinal, parked.take());
+  }
   return true;
 }
 

@@ -31,21 +31,22 @@ Status exception_reply_status(std::string_view method,
 
 namespace ferry::thrift::detail {
 
-Status read_envelope(const IoBuf& message, codec::ProtocolId protocol,
+Status read_envelope(codec::ChainInput message, codec::ProtocolId protocol,
                      const codec::DecodeLimits& limits, Envelope& out) {
   // Method names have their own bound: a server's string limit is for
   // payloads, and may be smaller than a long method name.
   codec::DecodeLimits envelope_limits = limits;
   envelope_limits.max_string_length = kMaxMethodNameLength;
+  const std::size_t size = message.remaining();
   Status s;
   std::size_t left = 0;
   if (protocol == codec::ProtocolId::kCompact) {
-    codec::CompactReader<codec::ChainInput> r{codec::ChainInput(message),
+    codec::CompactReader<codec::ChainInput> r{std::move(message),
                                               envelope_limits};
     s = r.read_message_begin(out.name, out.type, out.seqid);
     left = r.remaining();
   } else {
-    codec::BinaryReader<codec::ChainInput> r{codec::ChainInput(message),
+    codec::BinaryReader<codec::ChainInput> r{std::move(message),
                                              envelope_limits,
                                              /*strict_read=*/true};
     s = r.read_message_begin(out.name, out.type, out.seqid);
@@ -54,8 +55,13 @@ Status read_envelope(const IoBuf& message, codec::ProtocolId protocol,
   if (!s.ok()) [[unlikely]] {
     return Status(s.code(), fmt::format("message envelope: {}", message_of(s)));
   }
-  out.header_size = message.size() - left;
+  out.header_size = size - left;
   return s;
+}
+
+Status read_envelope(const IoBuf& message, codec::ProtocolId protocol,
+                     const codec::DecodeLimits& limits, Envelope& out) {
+  return read_envelope(codec::ChainInput(message), protocol, limits, out);
 }
 
 }  // namespace ferry::thrift::detail
