@@ -168,16 +168,21 @@ class BinaryReader {
     return absl::OkStatus();
   }
   Status read_field_begin(TType& type, std::int16_t& id) {
-    if (in_.contiguous() >= 3) [[likely]] {
+    const std::size_t n = in_.contiguous();
+    // The stop byte needs just itself: a message's last byte is one.
+    if (n >= 1) [[likely]] {
       const char* p = in_.data();
-      type = static_cast<TType>(p[0]);
-      if (type == TType::kStop) {
+      if (static_cast<TType>(p[0]) == TType::kStop) {
+        type = TType::kStop;
         in_.advance(1);
         return absl::OkStatus();
       }
-      id = static_cast<std::int16_t>(load<std::uint16_t>(p + 1));
-      in_.advance(3);
-      return absl::OkStatus();
+      if (n >= 3) [[likely]] {
+        type = static_cast<TType>(p[0]);
+        id = static_cast<std::int16_t>(load<std::uint16_t>(p + 1));
+        in_.advance(3);
+        return absl::OkStatus();
+      }
     }
     return read_field_begin_slow(type, id);
   }

@@ -95,6 +95,25 @@ struct Context {
   Metadata response_trailers;
   CallStats stats;
 
+  // Readies this Context for another call from the same peer: every field
+  // back to its default except `peer`, the metadata keeping their capacity.
+  // (A server connection reuses one Context so for its synchronous calls.)
+  // A field added to Context must be reset here too.
+  void reset_for_next_call() noexcept {
+    // Three stores each: chained `a = b = {}` would reload what it just
+    // stored, a store-forwarding stall.
+    method = {};
+    caller = {};
+    callee = {};
+    deadline.reset();
+    idempotent = false;
+    request_metadata.clear();
+    response_metadata.clear();
+    response_trailers.clear();
+    stats = CallStats{};
+    extensions_.clear();
+  }
+
   // Narrows `deadline` to `d` if `d` is earlier (or none was set).
   void narrow_deadline(internal::Clock::time_point d) noexcept {
     if (!deadline || d < *deadline) deadline = d;

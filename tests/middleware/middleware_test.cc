@@ -246,5 +246,40 @@ TEST(ContextTest, MetadataAndExtensions) {
   EXPECT_EQ(cx.find_extension<UserId>()->id, 7);
 }
 
+TEST(ContextTest, ResetForNextCallLeavesOnlyThePeer) {
+  struct UserId {
+    int id = 0;
+  };
+  const SocketAddress peer = SocketAddress::loopback_v4(4242);
+  Context cx;
+  cx.method = "m";
+  cx.caller = "a";
+  cx.callee = "b";
+  cx.peer = peer;
+  cx.deadline = internal::Clock::now();
+  cx.idempotent = true;
+  cx.request_metadata.add("k", "1");
+  cx.response_metadata.add("k", "2");
+  cx.response_trailers.add("k", "3");
+  cx.stats.start = internal::Clock::now();
+  cx.stats.attempts = 2;
+  cx.extension<UserId>().id = 7;
+
+  cx.reset_for_next_call();
+  const Context fresh;
+  EXPECT_EQ(cx.method, fresh.method);
+  EXPECT_EQ(cx.caller, fresh.caller);
+  EXPECT_EQ(cx.callee, fresh.callee);
+  EXPECT_EQ(cx.peer.to_string(), peer.to_string());
+  EXPECT_FALSE(cx.deadline.has_value());
+  EXPECT_FALSE(cx.idempotent);
+  EXPECT_TRUE(cx.request_metadata.empty());
+  EXPECT_TRUE(cx.response_metadata.empty());
+  EXPECT_TRUE(cx.response_trailers.empty());
+  EXPECT_EQ(cx.stats.start, fresh.stats.start);
+  EXPECT_EQ(cx.stats.attempts, 0);
+  EXPECT_EQ(cx.find_extension<UserId>(), nullptr);
+}
+
 }  // namespace
 }  // namespace ferry

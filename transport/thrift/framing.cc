@@ -1267,23 +1267,4 @@ Result<std::optional<IoBuf>> MessageSplitter::next_buffered(IoBuf& pending) {
   return error_;
 }
 
-// ---- Writing ----------------------------------------------------------------
-
-std::size_t begin_frame(codec::WriteBuffer& out, Framing framing) {
-  const std::size_t start = out.size();
-  if (framing == Framing::kFramed) {
-    std::memset(out.ensure(4), 0, 4);
-    out.commit(4);
-  }
-  return start;
-}
-
-void finish_frame(codec::WriteBuffer& out, Framing framing,
-                  std::size_t frame_start) {
-  if (framing != Framing::kFramed) return;
-  const std::uint32_t length = internal::big_endian(
-      static_cast<std::uint32_t>(out.size() - frame_start - 4));
-  std::memcpy(out.data() + frame_start, &length, 4);
-}
-
 }  // namespace ferry::thrift

@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,7 @@
 #include "absl/container/inlined_vector.h"
 
 #include "codec/buffer.h"
+#include "codec/internal/wire.h"
 #include "codec/protocol.h"
 #include "runtime/io_buf.h"
 #include "runtime/status.h"
@@ -208,8 +210,21 @@ class MessageSplitter {
 // in `out`; `finish_frame` stores the big-endian length of everything
 // written after it. Buffered: both do nothing (`begin_frame` returns
 // out.size()). Several frames may be written into one buffer in turn.
-std::size_t begin_frame(codec::WriteBuffer& out, Framing framing);
-void finish_frame(codec::WriteBuffer& out, Framing framing,
-                  std::size_t frame_start);
+// Inline: they run once per reply.
+inline std::size_t begin_frame(codec::WriteBuffer& out, Framing framing) {
+  const std::size_t start = out.size();
+  if (framing == Framing::kFramed) {
+    std::memset(out.ensure(4), 0, 4);
+    out.commit(4);
+  }
+  return start;
+}
+inline void finish_frame(codec::WriteBuffer& out, Framing framing,
+                         std::size_t frame_start) {
+  if (framing != Framing::kFramed) return;
+  const std::uint32_t length = ::ferry::internal::big_endian(
+      static_cast<std::uint32_t>(out.size() - frame_start - 4));
+  std::memcpy(out.data() + frame_start, &length, 4);
+}
 
 }  // namespace ferry::thrift

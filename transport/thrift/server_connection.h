@@ -48,7 +48,9 @@ class ServerConnection final : public ServerConnectionBase {
       : worker_(worker),
         stack_(stack),
         stream_(std::move(stream)),
-        last_activity_(now()) {}
+        last_activity_(now()) {
+    inline_cx_.peer = stream_.peer_address();
+  }
 
   Task<void> run();
 
@@ -112,6 +114,9 @@ class ServerConnection final : public ServerConnectionBase {
   TcpStream stream_;
   Clock::time_point last_activity_;
   CancelSource read_cancel_;
+  // The Context of every synchronous call, reset for each: cheaper than a
+  // fresh one (that is a 240-byte memset and a destructor per call).
+  Context inline_cx_;
   std::optional<MessageSplitter> splitter_;
   WireFormat format_;         // the splitter's, once known
   bool multiplexed_ = false;  // replies may leave in completion order
@@ -277,8 +282,8 @@ void ServerConnection<Stack>::serve_in_place(IoBuf& pending) {
 template <class Stack>
 bool ServerConnection<Stack>::serve_inline(const Envelope& env,
                                            codec::ChainInput body) {
-  Context cx;
-  cx.peer = stream_.peer_address();
+  Context& cx = inline_cx_;
+  cx.reset_for_next_call();
   cx.method = env.name;
   InlineRequest request{env.name, env.type,        env.seqid,
                         format_,  std::move(body), &worker_.options->limits};
