@@ -9,6 +9,9 @@
 //   same partial count whether they arrive at once, in reads of
 //   pseudo-random sizes (mixing appended chunks and in-place growth of the
 //   last slice, sometimes several reads per call) or one byte per read;
+// - the same again when, as the server does, the frames wholly inside the
+//   first slice are taken in place (`contiguous_frame`, one trim) before
+//   each call; buffered never has such frames;
 // - an error is final (the next call returns it again), kInvalidArgument;
 // - the messages re-framed and concatenated are exactly the consumed prefix
 //   of the stream; framed payloads are 1..limit bytes;
@@ -75,9 +78,24 @@ struct Run {
 };
 
 // Takes every complete message off `pending`; on an error checks that it is
-// final.
-void drain(MessageSplitter& splitter, IoBuf& pending, Run& run) {
+// final. `in_place`: first the frames wholly inside the first slice, the
+// way the server serves them.
+void drain(MessageSplitter& splitter, IoBuf& pending, Run& run,
+           bool in_place) {
   while (run.error.empty()) {
+    if (in_place) {
+      std::size_t served = 0;
+      while (auto frame = splitter.contiguous_frame(pending, served)) {
+        check(splitter.format().framing == Framing::kFramed);
+        check(!frame->empty());
+        const IoBuf::Slice& first = pending.slices().front();
+        check(frame->data() == first.data + served + 4);
+        check(served + 4 + frame->size() <= first.size);
+        run.messages.emplace_back(*frame);
+        served += 4 + frame->size();
+      }
+      pending.trim_front(served);
+    }
     auto next = splitter.next(pending);
     if (!next.ok()) {
       check(next.status().code() == absl::StatusCode::kInvalidArgument);
@@ -106,13 +124,14 @@ struct Rng {
 enum class Feed { kWhole, kRandom, kBytes };
 
 Run split(WireFormat format, const DecodeLimits& limits,
-          std::string_view stream, Feed feed, std::uint8_t seed) {
+          std::string_view stream, Feed feed, std::uint8_t seed,
+          bool in_place = false) {
   MessageSplitter splitter(format, limits);
   IoBuf pending;
   Run run;
   if (feed == Feed::kWhole) {
     pending.append(IoBuf::copy_from(stream));
-    drain(splitter, pending, run);
+    drain(splitter, pending, run, in_place);
   } else {
     Rng rng{0x9e3779b9u ^ (std::uint32_t{seed} << 8) ^
             static_cast<std::uint32_t>(stream.size())};
@@ -133,7 +152,7 @@ Run split(WireFormat format, const DecodeLimits& limits,
       // Now and then several reads arrive before the splitter runs, so it
       // walks across slice boundaries too.
       if (feed == Feed::kBytes || (r & 0x60) != 0 || at == stream.size())
-        drain(splitter, pending, run);
+        drain(splitter, pending, run, in_place);
     }
   }
   if (run.error.empty()) {
@@ -213,6 +232,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
 
   const Run whole = split(format, limits, stream, Feed::kWhole, data[1]);
   check(split(format, limits, stream, Feed::kRandom, data[1]) == whole);
+  check(split(format, limits, stream, Feed::kWhole, data[1], true) == whole);
+  check(split(format, limits, stream, Feed::kRandom, data[1], true) == whole);
   if (stream.size() <= 1024) {
     check(split(format, limits, stream, Feed::kBytes, data[1]) == whole);
   }

@@ -251,8 +251,8 @@ class Processor {
  public:
   using Request = ServerRequest;
   using Response = ServerResponse;
-  using Fn = detail::ProcessorEntry<Handler>::Fn;
-  using InlineFn = detail::ProcessorEntry<Handler>::InlineFn;
+  using Fn = typename detail::ProcessorEntry<Handler>::Fn;
+  using InlineFn = typename detail::ProcessorEntry<Handler>::InlineFn;
 
   // `handler` must outlive every stack built on this processor.
   explicit Processor(Handler* handler) noexcept : handler_(handler) {}
