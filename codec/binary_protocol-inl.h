@@ -8,9 +8,9 @@
 namespace ferry::codec {
 
 template <class In>
-Status BinaryReader<In>::read_message_begin(std::string& name,
-                                            MessageType& type,
-                                            std::int32_t& seqid) {
+template <class Name>
+Status BinaryReader<In>::message_begin(Name& name, MessageType& type,
+                                       std::int32_t& seqid) {
   std::uint32_t word;
   FERRY_RETURN_IF_ERROR(internal::read_bytes<4>(in_, &word));
   word = internal::big_endian(word);
@@ -20,14 +20,22 @@ Status BinaryReader<In>::read_message_begin(std::string& name,
     if ((word & kVersionMask) != kVersion1) [[unlikely]]
       return invalid_value_error("bad binary protocol version", word);
     raw_type = static_cast<std::uint8_t>(word & 0xff);
-    FERRY_RETURN_IF_ERROR(read_string(name));
+    if constexpr (std::is_same_v<Name, std::string_view>) {
+      FERRY_RETURN_IF_ERROR(read_string_view(name));
+    } else {
+      FERRY_RETURN_IF_ERROR(read_string(name));
+    }
   } else {
     // Old unversioned form: the word was the name's length.
     if (strict_read_) [[unlikely]]
       return invalid_error("missing version in binary message header");
     FERRY_RETURN_IF_ERROR(
         internal::check_length(in_, word, limits_.max_string_length, "string"));
-    internal::read_into_string(in_, name, word);
+    if constexpr (std::is_same_v<Name, std::string_view>) {
+      name = in_.view(word);
+    } else {
+      internal::read_into_string(in_, name, word);
+    }
     FERRY_RETURN_IF_ERROR(internal::read_bytes<1>(in_, &raw_type));
   }
   if (raw_type < static_cast<std::uint8_t>(MessageType::kCall) ||

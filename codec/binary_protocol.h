@@ -160,7 +160,14 @@ class BinaryReader {
   const DecodeLimits& limits() const noexcept { return limits_; }
 
   Status read_message_begin(std::string& name, MessageType& type,
-                            std::int32_t& seqid);
+                            std::int32_t& seqid) {
+    return message_begin(name, type, seqid);
+  }
+  // The same with `name` a view of the input (see read_string_view).
+  Status read_message_begin(std::string_view& name, MessageType& type,
+                            std::int32_t& seqid) {
+    return message_begin(name, type, seqid);
+  }
   Status read_message_end() { return absl::OkStatus(); }
   Status read_struct_begin() { return depth_.enter(); }
   Status read_struct_end() {
@@ -262,6 +269,9 @@ class BinaryReader {
   Status skip(TType type);
 
  private:
+  // `Name`: std::string or std::string_view.
+  template <class Name>
+  Status message_begin(Name& name, MessageType& type, std::int32_t& seqid);
   template <class U>
   static U load(const char* p) noexcept {
     U v;

@@ -92,7 +92,8 @@ std::string_view ChainInput::view(std::size_t n) {
     return v;
   }
   // Straddles slices: the view points into a copy this input owns.
-  auto& block = spill_.emplace_back(std::make_unique_for_overwrite<char[]>(n));
+  if (!spill_) spill_ = std::make_unique<SpillBlocks>();
+  auto& block = spill_->emplace_back(std::make_unique_for_overwrite<char[]>(n));
   copy_out(block.get(), n);
   return {block.get(), n};
 }

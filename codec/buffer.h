@@ -228,7 +228,10 @@ class ChainInput {
   using SpillBlocks = std::vector<std::unique_ptr<char[]>>;
   // Hands them over, for a caller whose views outlive this input (the
   // server keeps a request's until its reply is written).
-  SpillBlocks take_spill() noexcept { return std::move(spill_); }
+  SpillBlocks take_spill() noexcept {
+    return spill_ ? std::move(*spill_) : SpillBlocks();
+  }
+  bool has_spill() const noexcept { return spill_ && !spill_->empty(); }
 
  private:
   // Moves to the next slice once the current one is used up.
@@ -239,7 +242,9 @@ class ChainInput {
   const char* pos_ = nullptr;
   const char* end_ = nullptr;
   std::size_t after_ = 0;  // bytes in the slices after the current one
-  SpillBlocks spill_;
+  // Made by the first straddling view: a null pointer keeps moving an input
+  // (into a reader, out of a request) as cheap as copying its fields.
+  std::unique_ptr<SpillBlocks> spill_;
 };
 
 static_assert(ByteInput<SpanInput>);

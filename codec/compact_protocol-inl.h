@@ -11,9 +11,9 @@
 namespace ferry::codec {
 
 template <class In>
-Status CompactReader<In>::read_message_begin(std::string& name,
-                                             MessageType& type,
-                                             std::int32_t& seqid) {
+template <class Name>
+Status CompactReader<In>::message_begin(Name& name, MessageType& type,
+                                        std::int32_t& seqid) {
   std::uint8_t header[2];
   FERRY_RETURN_IF_ERROR(internal::read_bytes<2>(in_, header));
   if (header[0] != Writer::kProtocolIdByte) [[unlikely]]
@@ -29,7 +29,11 @@ Status CompactReader<In>::read_message_begin(std::string& name,
   std::uint32_t raw_seqid;
   FERRY_RETURN_IF_ERROR(read_varint32(raw_seqid));
   seqid = static_cast<std::int32_t>(raw_seqid);
-  return read_string(name);
+  if constexpr (std::is_same_v<Name, std::string_view>) {
+    return read_string_view(name);
+  } else {
+    return read_string(name);
+  }
 }
 
 template <class In>

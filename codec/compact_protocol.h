@@ -305,7 +305,14 @@ class CompactReader {
   const DecodeLimits& limits() const noexcept { return limits_; }
 
   Status read_message_begin(std::string& name, MessageType& type,
-                            std::int32_t& seqid);
+                            std::int32_t& seqid) {
+    return message_begin(name, type, seqid);
+  }
+  // The same with `name` a view of the input (see read_string_view).
+  Status read_message_begin(std::string_view& name, MessageType& type,
+                            std::int32_t& seqid) {
+    return message_begin(name, type, seqid);
+  }
   Status read_message_end() { return absl::OkStatus(); }
   Status read_struct_begin() {
     FERRY_RETURN_IF_ERROR(depth_.enter());
@@ -414,6 +421,9 @@ class CompactReader {
   Status skip(TType type);
 
  private:
+  // `Name`: std::string or std::string_view.
+  template <class Name>
+  Status message_begin(Name& name, MessageType& type, std::int32_t& seqid);
   static constexpr std::size_t kMaxVarint32 = 5;
   static constexpr std::size_t kMaxVarint64 = 10;
 

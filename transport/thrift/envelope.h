@@ -25,7 +25,10 @@ inline constexpr std::string_view kMultiplexAnnouncement =
 inline constexpr std::uint32_t kMaxMethodNameLength = 4096;
 
 struct Envelope {
-  std::string name;
+  // A view of the message, or of `spill` if the name straddled two slices
+  // (heap blocks: the view survives moving the Envelope).
+  std::string_view name;
+  codec::ChainInput::SpillBlocks spill;
   codec::MessageType type = codec::MessageType::kCall;
   std::int32_t seqid = 0;
   std::size_t header_size = 0;

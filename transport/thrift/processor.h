@@ -158,7 +158,7 @@ Status read_args(codec::ChainInput body, const WireFormat& format,
                  codec::ChainInput::SpillBlocks& spill) {
   auto read = [&](auto&& reader) {
     Status s = args.read(reader);
-    spill = reader.input().take_spill();
+    if (reader.input().has_spill()) spill = reader.input().take_spill();
     return s;
   };
   if (format.protocol == codec::ProtocolId::kCompact) {

@@ -240,14 +240,15 @@ bool ServerConnection<Stack>::dispatch(IoBuf message) {
     body.skip(env.header_size);
     if (serve_inline(env, std::move(body))) return true;
   }
+  std::string name(env.name);  // before the trim: it may view those bytes
   message.trim_front(env.header_size);
   const uint64_t ordinal =
       env.type == codec::MessageType::kOneway ? kNoOrdinal : next_ordinal_++;
   ++in_flight_;
   // Most handlers finish without waiting: run the call right here, so its
   // reply joins this turn's batch; one that waits carries on in tasks_.
-  tasks_.start(handle(std::move(env.name), env.type, env.seqid,
-                      std::move(message), ordinal));
+  tasks_.start(handle(std::move(name), env.type, env.seqid, std::move(message),
+                      ordinal));
   return true;
 }
 

@@ -45,12 +45,14 @@ Status read_envelope(codec::ChainInput message, codec::ProtocolId protocol,
                                               envelope_limits};
     s = r.read_message_begin(out.name, out.type, out.seqid);
     left = r.remaining();
+    if (r.input().has_spill()) out.spill = r.input().take_spill();
   } else {
     codec::BinaryReader<codec::ChainInput> r{std::move(message),
                                              envelope_limits,
                                              /*strict_read=*/true};
     s = r.read_message_begin(out.name, out.type, out.seqid);
     left = r.remaining();
+    if (r.input().has_spill()) out.spill = r.input().take_spill();
   }
   if (!s.ok()) [[unlikely]] {
     return Status(s.code(), fmt::format("message envelope: {}", message_of(s)));
