@@ -80,8 +80,7 @@ struct Run {
 // Takes every complete message off `pending`; on an error checks that it is
 // final. `in_place`: first the frames wholly inside the first slice, the
 // way the server serves them.
-void drain(MessageSplitter& splitter, IoBuf& pending, Run& run,
-           bool in_place) {
+void drain(MessageSplitter& splitter, IoBuf& pending, Run& run, bool in_place) {
   while (run.error.empty()) {
     if (in_place) {
       std::size_t served = 0;
