@@ -251,8 +251,7 @@ class Processor {
  public:
   using Request = ServerRequest;
   using Response = ServerResponse;
-  using Fn = typename detail::ProcessorEntry<Handler>::Fn;
-  using InlineFn = typename detail::ProcessorEntry<Handler>::InlineFn;
+  using Entry = detail::ProcessorEntry<Handler>;
 
   // `handler` must outlive every stack built on this processor.
   explicit Processor(Handler* handler) noexcept : handler_(handler) {}
@@ -277,8 +276,6 @@ class Processor {
     if (entry == nullptr || entry->call_inline == nullptr) return std::nullopt;
     return entry->call_inline(*handler_, cx, req, out);
   }
-
-  using Entry = detail::ProcessorEntry<Handler>;
 
   // The entry serving `method` (this table or a base's), or nullptr.
   static const Entry* find(std::string_view method) noexcept {
