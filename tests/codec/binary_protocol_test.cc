@@ -218,6 +218,28 @@ TEST(BinaryProtocolTest, StrictReaderAcceptsTheVersionedHeader) {
   EXPECT_EQ(seqid, 3);
 }
 
+// The name as a view: of the input, or of the input's copy when the name
+// straddles two slices; both header forms, cut at every offset.
+TEST(BinaryProtocolTest, ReadsTheHeaderNameAsAView) {
+  const std::string versioned = encode<W>(
+      [](W& w) { w.write_message_begin("method", MessageType::kCall, 5); });
+  const std::string old = unhex("00 00 00 06 6d 65 74 68 6f 64 01 00 00 00 05");
+  for (const std::string& bytes : {versioned, old}) {
+    for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+      const IoBuf chain = chain_split_at(bytes, {cut});
+      BinaryReader<ChainInput> r{ChainInput(chain)};
+      std::string_view name;
+      MessageType type;
+      std::int32_t seqid;
+      ASSERT_THAT(r.read_message_begin(name, type, seqid), IsOk());
+      EXPECT_EQ(name, "method") << "cut at " << cut;
+      EXPECT_EQ(type, MessageType::kCall);
+      EXPECT_EQ(seqid, 5);
+      EXPECT_EQ(r.remaining(), 0u);
+    }
+  }
+}
+
 TEST(BinaryProtocolTest, ReadsEmptyContainersWithAnyElementType) {
   // An empty list may carry a type byte that is not a value type.
   const std::string bytes = unhex("00 00 00 00 00");

@@ -221,6 +221,24 @@ TEST(CompactProtocolTest, EncodesContainerHeaders) {
       "c8 01 6c");
 }
 
+// The name as a view, cut at every offset (a straddling name is a copy).
+TEST(CompactProtocolTest, ReadsTheHeaderNameAsAView) {
+  const std::string bytes = encode<W>(
+      [](W& w) { w.write_message_begin("method", MessageType::kOneway, 300); });
+  for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+    const IoBuf chain = chain_split_at(bytes, {cut});
+    CompactReader<ChainInput> r{ChainInput(chain)};
+    std::string_view name;
+    MessageType type;
+    std::int32_t seqid;
+    ASSERT_THAT(r.read_message_begin(name, type, seqid), IsOk());
+    EXPECT_EQ(name, "method") << "cut at " << cut;
+    EXPECT_EQ(type, MessageType::kOneway);
+    EXPECT_EQ(seqid, 300);
+    EXPECT_EQ(r.remaining(), 0u);
+  }
+}
+
 TEST(CompactProtocolTest, EncodesMessageHeaders) {
   // 82, (type << 5) | 1, varint seqid, varint name length, name.
   expect_bytes(
