@@ -21,7 +21,10 @@
 //   more bytes, the codec fails on the rest of the stream too; where it
 //   fails for size, the codec cannot read a message within the limit;
 // - detection never changes its answer once it has one, and names the
-//   format of a stream whose first message the codec accepts.
+//   format of a stream whose first message the codec accepts;
+// - the server's contiguous envelope read (read_contiguous_envelope), on
+//   every in-place frame, accepts only what read_envelope reads the same
+//   way.
 
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +37,7 @@
 #include "codec/binary_protocol.h"
 #include "codec/compact_protocol.h"
 #include "runtime/io_buf.h"
+#include "transport/thrift/envelope.h"
 #include "transport/thrift/framing.h"
 
 namespace {
@@ -77,6 +81,23 @@ struct Run {
   friend bool operator==(const Run&, const Run&) = default;
 };
 
+// (read_envelope bounds the name by itself: the limits do not matter.)
+void check_contiguous_envelope(ProtocolId protocol, std::string_view frame) {
+  ferry::thrift::detail::Envelope fast;
+  if (!ferry::thrift::detail::read_contiguous_envelope(frame, protocol, fast))
+    return;
+  ferry::thrift::detail::Envelope full;
+  check(ferry::thrift::detail::read_envelope(
+            ferry::codec::ChainInput(frame.data(), frame.size()), protocol,
+            DecodeLimits{}, full)
+            .ok());
+  check(fast.name == full.name);
+  check(fast.name.empty() || fast.name.data() == full.name.data());
+  check(fast.type == full.type && fast.seqid == full.seqid);
+  check(fast.header_size == full.header_size);
+  check(fast.header_size <= frame.size());
+}
+
 // Takes every complete message off `pending`; on an error checks that it is
 // final. `in_place`: first the frames wholly inside the first slice, the
 // way the server serves them.
@@ -90,6 +111,7 @@ void drain(MessageSplitter& splitter, IoBuf& pending, Run& run, bool in_place) {
         const IoBuf::Slice& first = pending.slices().front();
         check(frame->data() == first.data + served + 4);
         check(served + 4 + frame->size() <= first.size);
+        check_contiguous_envelope(splitter.format().protocol, *frame);
         run.messages.emplace_back(*frame);
         served += 4 + frame->size();
       }

@@ -22,6 +22,7 @@
 #include "codec/compact_protocol.h"
 #include "tests/codec/codec_test_util.h"
 #include "tests/support/status_matchers.h"
+#include "transport/thrift/envelope.h"
 
 namespace ferry::thrift {
 namespace {
@@ -1121,6 +1122,130 @@ TEST(ThriftFramingWriteTest, BufferedWritesNothing) {
   out.append("abc", 3);
   finish_frame(out, Framing::kBuffered, start);
   EXPECT_EQ(out.view(), "qabc");
+}
+
+// ---- The server's contiguous envelope read
+// -----------------------------------
+
+std::string envelope_bytes(ProtocolId protocol, std::string_view name,
+                           MessageType type, std::int32_t seqid) {
+  WriteBuffer out;
+  if (protocol == ProtocolId::kBinary) {
+    BinaryWriter<WriteBuffer> w(out);
+    w.write_message_begin(name, type, seqid);
+  } else {
+    CompactWriter<WriteBuffer> w(out);
+    w.write_message_begin(name, type, seqid);
+  }
+  return std::string(out.view());
+}
+
+// Whatever the fast read accepts, read_envelope reads the same way.
+void expect_agrees_with_read_envelope(ProtocolId protocol,
+                                      std::string_view message) {
+  detail::Envelope fast;
+  if (!detail::read_contiguous_envelope(message, protocol, fast)) return;
+  detail::Envelope full;
+  ASSERT_THAT(
+      detail::read_envelope(codec::ChainInput(message.data(), message.size()),
+                            protocol, DecodeLimits{}, full),
+      IsOk())
+      << hex(message);
+  EXPECT_EQ(fast.name, full.name);
+  if (!fast.name.empty()) EXPECT_EQ(fast.name.data(), full.name.data());
+  EXPECT_EQ(fast.type, full.type);
+  EXPECT_EQ(fast.seqid, full.seqid);
+  EXPECT_EQ(fast.header_size, full.header_size);
+}
+
+TEST(ThriftContiguousEnvelopeTest, ReadsEveryCallAndOnewayLikeTheReaders) {
+  const std::int32_t seqids[] = {0,       1,         63,       64, 127,
+                                 128,     16383,     16384,    -1, -64,
+                                 1 << 28, INT32_MAX, INT32_MIN};
+  const std::string names[] = {"", "a", "echo", std::string(200, 'n'),
+                               std::string(detail::kMaxMethodNameLength, 'm')};
+  for (ProtocolId protocol : {ProtocolId::kBinary, ProtocolId::kCompact}) {
+    for (MessageType type : {MessageType::kCall, MessageType::kOneway}) {
+      for (std::int32_t seqid : seqids) {
+        for (const std::string& name : names) {
+          const std::string header =
+              envelope_bytes(protocol, name, type, seqid);
+          const std::string message = header + std::string("\x0b\x00", 2);
+          detail::Envelope env;
+          ASSERT_TRUE(detail::read_contiguous_envelope(message, protocol, env))
+              << hex(header);
+          EXPECT_EQ(env.name, name);
+          EXPECT_EQ(env.type, type);
+          EXPECT_EQ(env.seqid, seqid);
+          EXPECT_EQ(env.header_size, header.size());
+          expect_agrees_with_read_envelope(protocol, message);
+        }
+      }
+    }
+  }
+}
+
+TEST(ThriftContiguousEnvelopeTest, DeclinesWhatTheFullReaderMustJudge) {
+  for (ProtocolId protocol : {ProtocolId::kBinary, ProtocolId::kCompact}) {
+    detail::Envelope env;
+    // Replies and exceptions are not requests.
+    for (MessageType type : {MessageType::kReply, MessageType::kException}) {
+      EXPECT_FALSE(detail::read_contiguous_envelope(
+          envelope_bytes(protocol, "echo", type, 7), protocol, env));
+    }
+    // A name over the envelope's bound (read_envelope names the error).
+    const std::string long_name = envelope_bytes(
+        protocol, std::string(detail::kMaxMethodNameLength + 1, 'm'),
+        MessageType::kCall, 1);
+    EXPECT_FALSE(detail::read_contiguous_envelope(long_name, protocol, env));
+    EXPECT_FALSE(detail::read_envelope(
+                     codec::ChainInput(long_name.data(), long_name.size()),
+                     protocol, DecodeLimits{}, env)
+                     .ok());
+    // Cut anywhere inside the header: never a half-read envelope.
+    const std::string header =
+        envelope_bytes(protocol, "echo", MessageType::kCall, -1);
+    for (std::size_t n = 0; n < header.size(); ++n) {
+      EXPECT_FALSE(detail::read_contiguous_envelope(
+          std::string_view(header).substr(0, n), protocol, env))
+          << n;
+    }
+  }
+  detail::Envelope env;
+  // Binary: a bad version word, and the old unversioned form.
+  EXPECT_FALSE(detail::read_contiguous_envelope(
+      unhex("80 02 00 01 00 00 00 01 61 00 00 00 01"), ProtocolId::kBinary,
+      env));
+  EXPECT_FALSE(detail::read_contiguous_envelope(
+      unhex("00 00 00 01 61 01 00 00 00 01"), ProtocolId::kBinary, env));
+  // Compact: a bad protocol id, a bad version, a seqid varint too long.
+  EXPECT_FALSE(detail::read_contiguous_envelope(unhex("81 21 01 01 61"),
+                                                ProtocolId::kCompact, env));
+  EXPECT_FALSE(detail::read_contiguous_envelope(unhex("82 22 01 01 61"),
+                                                ProtocolId::kCompact, env));
+  EXPECT_FALSE(detail::read_contiguous_envelope(
+      unhex("82 21 ff ff ff ff 1f 01 61"), ProtocolId::kCompact, env));
+  EXPECT_FALSE(detail::read_contiguous_envelope(
+      unhex("82 21 ff ff ff ff ff 01 01 61"), ProtocolId::kCompact, env));
+}
+
+TEST(ThriftContiguousEnvelopeTest, AgreesWithTheReadersOnMangledHeaders) {
+  // Every single-byte change of a few real headers: whatever the fast read
+  // still accepts, the full reader reads the same way.
+  for (ProtocolId protocol : {ProtocolId::kBinary, ProtocolId::kCompact}) {
+    for (std::int32_t seqid : {5, -2}) {
+      const std::string header =
+          envelope_bytes(protocol, "echo", MessageType::kCall, seqid) +
+          std::string("\x00", 1);
+      for (std::size_t i = 0; i < header.size(); ++i) {
+        for (int v = 0; v < 256; ++v) {
+          std::string mangled = header;
+          mangled[i] = static_cast<char>(v);
+          expect_agrees_with_read_envelope(protocol, mangled);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -153,7 +153,7 @@ struct IsOutcome<Outcome<T, Es...>> : std::true_type {};
 // copy the reader made: those copies go to `spill`, which the caller keeps
 // as long as the arguments.
 template <class Args>
-Status read_args(codec::ChainInput body, const WireFormat& format,
+Status read_args(codec::ChainInput&& body, const WireFormat& format,
                  const codec::DecodeLimits& limits, Args& args,
                  codec::ChainInput::SpillBlocks& spill) {
   auto read = [&](auto&& reader) {

@@ -73,7 +73,7 @@ class ServerConnection final : public ServerConnectionBase {
   };
   // Serves the call synchronously if the stack can; returns false, having
   // done nothing, if it must run as a request task.
-  bool serve_inline(const Envelope& env, codec::ChainInput body);
+  bool serve_inline(const Envelope& env, codec::ChainInput&& body);
   // Framed: serves the complete frames at the front of `pending`'s first
   // slice in place, with no IoBuf per message, while the stack serves them
   // synchronously; stops at the first it cannot, which takes the
@@ -254,20 +254,16 @@ bool ServerConnection<Stack>::dispatch(IoBuf message) {
 
 template <class Stack>
 void ServerConnection<Stack>::serve_in_place(IoBuf& pending) {
-  const codec::DecodeLimits& limits = worker_.options->limits;
   std::size_t served = 0;  // bytes of the frames served
   // Every call ends before the trim, so argument views into `pending`
   // stay valid while they are used.
   while (std::optional<std::string_view> frame =
              splitter_->contiguous_frame(pending, served)) {
     Envelope env;
-    if (!read_envelope(codec::ChainInput(frame->data(), frame->size()),
-                       format_.protocol, limits, env)
-             .ok() ||
-        !(env.type == codec::MessageType::kCall ||
-          (env.type == codec::MessageType::kOneway &&
-           env.name != kMultiplexAnnouncement))) {
-      break;  // dispatch() has the errors and the announcement
+    if (!read_contiguous_envelope(*frame, format_.protocol, env) ||
+        (env.type == codec::MessageType::kOneway &&
+         env.name == kMultiplexAnnouncement)) {
+      break;  // dispatch() has the errors, the announcement, the rarities
     }
     if (!serve_inline(env,
                       codec::ChainInput(frame->data() + env.header_size,
@@ -282,7 +278,7 @@ void ServerConnection<Stack>::serve_in_place(IoBuf& pending) {
 
 template <class Stack>
 bool ServerConnection<Stack>::serve_inline(const Envelope& env,
-                                           codec::ChainInput body) {
+                                           codec::ChainInput&& body) {
   Context& cx = inline_cx_;
   cx.reset_for_next_call();
   cx.method = env.name;
@@ -294,8 +290,8 @@ bool ServerConnection<Stack>::serve_inline(const Envelope& env,
   // Otherwise into a buffer of its own, parked by complete().
   const bool direct =
       !broken_ && (multiplexed_ || (ordinal == next_out_ && parked_.empty()));
-  codec::WriteBuffer parked;
-  codec::WriteBuffer& out = direct ? out_small_ : parked;
+  std::optional<codec::WriteBuffer> parked;  // made only when needed
+  codec::WriteBuffer& out = direct ? out_small_ : parked.emplace();
   std::optional<Status> served = stack_.call_inline(cx, request, out);
   if (!served) return false;
   if (oneway) {
@@ -310,7 +306,7 @@ bool ServerConnection<Stack>::serve_inline(const Envelope& env,
     if (!multiplexed_) ++next_out_;
     output_ready();
   } else {
-    complete(ordinal, parked.take());
+    complete(ordinal, parked->take());
   }
   return true;
 }
