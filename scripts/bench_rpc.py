@@ -5,16 +5,21 @@ at all: frames echoed verbatim, the floor), all driven by the same load
 generator (bench/rpc/thrift_loadgen) in one run.
 
     scripts/bench_rpc.py [--build build] [--seconds 5] [--warmup 1]
-                         [--out bench/results/rpc]
+                         [--rounds 3] [--out bench/results/rpc]
 
 Cases: payload {32 B, 1 KiB} x {64 conns x 1 in flight, 8 conns x 16 in
 flight}. Every case gets a fresh server pinned to CPU 0 (one worker); the
-generator runs pinned to CPU 1. Writes OUT.md (table + ratios) and
-OUT.json; prints the table.
+generator runs pinned to CPU 1. The whole set runs `--rounds` times, the
+three servers back to back within each round, so a slow spell of this VM
+hits all three alike: the table gives each figure's median over the
+rounds, and each ratio is the median of the rounds' own ratios, with its
+range. Writes OUT.md (tables + ratios) and OUT.json (every run); prints
+the tables.
 """
 
 import argparse
 import os
+import statistics
 import sys
 
 from bench_common import run_against, write_results
@@ -38,6 +43,7 @@ def main():
     p.add_argument("--build", default="build")
     p.add_argument("--seconds", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--client-cpu", type=int, default=1)
     p.add_argument("--out", default="bench/results/rpc")
@@ -52,40 +58,60 @@ def main():
         "raw": ([os.path.join(b, "examples/raw_echo/raw_echo"), "server",
                  "--port", "0", "--threads", "1"], True),
     }
-    results = []
-    for payload, conns, inflight in CASES:
-        row = {"payload": payload, "connections": conns, "inflight": inflight}
-        for name, (cmd, raw) in servers.items():
-            print(f"bench_rpc: {name} {payload} B {conns}x{inflight}",
-                  file=sys.stderr, flush=True)
-            row[name] = run_case(args, cmd, raw, payload, conns, inflight)
-        results.append(row)
+    results = [{"payload": payload, "connections": conns, "inflight": inflight,
+                "rounds": []} for payload, conns, inflight in CASES]
+    for round_index in range(args.rounds):
+        for row in results:
+            runs = {}
+            for name, (cmd, raw) in servers.items():
+                print(f"bench_rpc: round {round_index + 1}/{args.rounds}: "
+                      f"{name} {row['payload']} B "
+                      f"{row['connections']}x{row['inflight']}",
+                      file=sys.stderr, flush=True)
+                runs[name] = run_case(args, cmd, raw, row["payload"],
+                                      row["connections"], row["inflight"])
+            row["rounds"].append(runs)
+
+    def median(row, name, key):
+        return statistics.median(r[name][key] for r in row["rounds"])
+
+    def ratio(row, num, den, key):
+        values = sorted(r[num][key] / r[den][key] for r in row["rounds"])
+        return statistics.median(values), values[0], values[-1]
 
     lines = [
         "# Thrift RPC echo: ferry vs Apache TNonblockingServer vs raw echo",
         "",
-        f"One run, {args.seconds} s per case after {args.warmup} s warm-up; "
-        f"server pinned to CPU {args.server_cpu} (1 worker; Apache: 2 IO "
-        f"threads), thrift_loadgen to CPU {args.client_cpu}. Latencies in us.",
+        f"{args.rounds} rounds, {args.seconds} s per case after "
+        f"{args.warmup} s warm-up, the three servers back to back in each "
+        f"round; server pinned to CPU {args.server_cpu} (1 worker; Apache: 2 "
+        f"IO threads), thrift_loadgen to CPU {args.client_cpu}. Figures are "
+        "medians over the rounds (QPS range in brackets); latencies in us.",
         "",
         "| payload | conns x in flight | server | QPS | p50 | p99 | p999 |",
         "|---|---|---|---|---|---|---|",
     ]
-    for r in results:
+    for row in results:
         for name in servers:
-            x = r[name]
+            qps = sorted(r[name]["qps"] for r in row["rounds"])
             lines.append(
-                f"| {r['payload']} B | {r['connections']} x {r['inflight']} | "
-                f"{name} | {x['qps']:.0f} | {x['p50_us']:.0f} | "
-                f"{x['p99_us']:.0f} | {x['p999_us']:.0f} |")
-    lines += ["", "| case | ferry/Apache QPS | ferry p99 / Apache p99 | "
-              "ferry/raw QPS |", "|---|---|---|---|"]
-    for r in results:
-        f, a, w = r["ferry"], r["apache"], r["raw"]
+                f"| {row['payload']} B | {row['connections']} x "
+                f"{row['inflight']} | {name} | {median(row, name, 'qps'):.0f} "
+                f"[{qps[0]:.0f}-{qps[-1]:.0f}] | "
+                f"{median(row, name, 'p50_us'):.0f} | "
+                f"{median(row, name, 'p99_us'):.0f} | "
+                f"{median(row, name, 'p999_us'):.0f} |")
+    lines += ["", "Ratios: the median of the rounds' own ratios [range].", "",
+              "| case | ferry/Apache QPS (>= 2) | ferry p99 / Apache p99 "
+              "(<= 0.5) | ferry/raw QPS (>= 0.8) |", "|---|---|---|---|"]
+    for row in results:
+        cells = [ratio(row, "ferry", "apache", "qps"),
+                 ratio(row, "ferry", "apache", "p99_us"),
+                 ratio(row, "ferry", "raw", "qps")]
         lines.append(
-            f"| {r['payload']} B, {r['connections']} x {r['inflight']} | "
-            f"{f['qps'] / a['qps']:.2f}x | {f['p99_us'] / a['p99_us']:.2f} | "
-            f"{f['qps'] / w['qps']:.2f} |")
+            f"| {row['payload']} B, {row['connections']} x {row['inflight']} "
+            "| " + " | ".join(f"{m:.2f} [{lo:.2f}-{hi:.2f}]"
+                               for m, lo, hi in cells) + " |")
     text = "\n".join(lines) + "\n"
     write_results(args.out, text, results)
     print(text)
