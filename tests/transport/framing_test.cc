@@ -1152,7 +1152,9 @@ void expect_agrees_with_read_envelope(ProtocolId protocol,
       IsOk())
       << hex(message);
   EXPECT_EQ(fast.name, full.name);
-  if (!fast.name.empty()) EXPECT_EQ(fast.name.data(), full.name.data());
+  if (!fast.name.empty()) {
+    EXPECT_EQ(fast.name.data(), full.name.data());
+  }
   EXPECT_EQ(fast.type, full.type);
   EXPECT_EQ(fast.seqid, full.seqid);
   EXPECT_EQ(fast.header_size, full.header_size);
