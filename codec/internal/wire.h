@@ -4,6 +4,7 @@
 // readers' bounds and limit checks, and the compact protocol's field-id
 // stack. Not API; included by the protocol headers.
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -46,6 +47,33 @@ template <class T>
 constexpr T little_endian(T v) noexcept {
   if constexpr (std::endian::native == std::endian::big) return byteswap(v);
   return v;
+}
+
+// The 4 bytes at `p` (any alignment) as a big-endian u32.
+inline std::uint32_t load_be32(const void* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return big_endian(v);
+}
+
+// Parses a varint of at most `max_bytes` from [d, d + n), the way
+// CompactReader does (bits past the type's width are dropped). Returns the
+// bytes it takes, or 0 when no terminating byte is among the first
+// min(n, max_bytes): more bytes are needed if n < max_bytes, else it is too
+// long. For code that looks at raw bytes before or instead of a reader.
+template <class U>
+std::size_t parse_varint(const std::uint8_t* d, std::size_t n,
+                         std::size_t max_bytes, U& v) noexcept {
+  const std::size_t end = std::min(n, max_bytes);
+  U result = 0;
+  for (std::size_t i = 0; i < end; ++i) {
+    result |= static_cast<U>(d[i] & 0x7f) << (7 * i);
+    if (d[i] < 0x80) {
+      v = result;
+      return i + 1;
+    }
+  }
+  return 0;
 }
 
 // Stores 8 bytes at `p` (any alignment): `word`'s bytes from the least

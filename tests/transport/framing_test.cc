@@ -1220,15 +1220,20 @@ TEST(ThriftContiguousEnvelopeTest, DeclinesWhatTheFullReaderMustJudge) {
       env));
   EXPECT_FALSE(detail::read_contiguous_envelope(
       unhex("00 00 00 01 61 01 00 00 00 01"), ProtocolId::kBinary, env));
-  // Compact: a bad protocol id, a bad version, a seqid varint too long.
+  // Compact: a bad protocol id, a bad version, a seqid varint longer than
+  // five bytes.
   EXPECT_FALSE(detail::read_contiguous_envelope(unhex("81 21 01 01 61"),
                                                 ProtocolId::kCompact, env));
   EXPECT_FALSE(detail::read_contiguous_envelope(unhex("82 22 01 01 61"),
                                                 ProtocolId::kCompact, env));
   EXPECT_FALSE(detail::read_contiguous_envelope(
-      unhex("82 21 ff ff ff ff 1f 01 61"), ProtocolId::kCompact, env));
-  EXPECT_FALSE(detail::read_contiguous_envelope(
       unhex("82 21 ff ff ff ff ff 01 01 61"), ProtocolId::kCompact, env));
+  // A fifth varint byte with bits past 32: dropped, as CompactReader does.
+  const std::string wide_seqid = unhex("82 21 ff ff ff ff 7f 01 61");
+  ASSERT_TRUE(
+      detail::read_contiguous_envelope(wide_seqid, ProtocolId::kCompact, env));
+  EXPECT_EQ(env.seqid, -1);
+  expect_agrees_with_read_envelope(ProtocolId::kCompact, wide_seqid);
 }
 
 TEST(ThriftContiguousEnvelopeTest, AgreesWithTheReadersOnMangledHeaders) {

@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -38,33 +37,6 @@ struct Envelope {
   std::size_t header_size = 0;
 };
 
-namespace envelope_detail {
-
-inline std::uint32_t load_be32(const char* p) noexcept {
-  std::uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return ::ferry::internal::big_endian(v);
-}
-
-// A varint32 of at most five bytes from [p, end), or false (the caller
-// falls back to the full reader, which reports what was wrong).
-inline bool take_varint32(const char*& p, const char* end,
-                          std::uint32_t& out) noexcept {
-  std::uint32_t v = 0;
-  for (int shift = 0; shift < 35 && p != end; shift += 7) {
-    const auto byte = static_cast<std::uint8_t>(*p++);
-    if (shift == 28 && byte > 0x0f) return false;
-    v |= std::uint32_t{byte & 0x7fu} << shift;
-    if ((byte & 0x80) == 0) {
-      out = v;
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace envelope_detail
-
 // The server's fast path for a message in one contiguous range: reads a
 // well-formed call or oneway envelope without a reader or a copy, and
 // agrees with read_envelope whenever it returns true. On false (anything
@@ -88,10 +60,16 @@ inline bool read_contiguous_envelope(std::string_view message,
       return false;
     raw_type = static_cast<std::uint8_t>(begin[1]) >> Writer::kTypeShift;
     p = begin + 2;
+    // Varints exactly as CompactReader reads them (at most 5 bytes).
+    auto take_varint32 = [&](std::uint32_t& v) {
+      const std::size_t n = ::ferry::internal::parse_varint(
+          reinterpret_cast<const std::uint8_t*>(p),
+          static_cast<std::size_t>(end - p), 5, v);
+      p += n;
+      return n != 0;
+    };
     std::uint32_t raw_seqid;
-    if (!envelope_detail::take_varint32(p, end, raw_seqid) ||
-        !envelope_detail::take_varint32(p, end, name_length))
-      return false;
+    if (!take_varint32(raw_seqid) || !take_varint32(name_length)) return false;
     seqid = static_cast<std::int32_t>(raw_seqid);
     if (name_length > kMaxMethodNameLength ||
         name_length > static_cast<std::size_t>(end - p))
@@ -100,15 +78,15 @@ inline bool read_contiguous_envelope(std::string_view message,
     p += name_length;
   } else {
     if (message.size() < 12) return false;
-    const std::uint32_t word = envelope_detail::load_be32(begin);
+    const std::uint32_t word = ::ferry::internal::load_be32(begin);
     if ((word & 0xffff0000u) != codec::BinaryWriter<>::kVersion1) return false;
     raw_type = static_cast<std::uint8_t>(word & 0xff);
-    name_length = envelope_detail::load_be32(begin + 4);
+    name_length = ::ferry::internal::load_be32(begin + 4);
     if (name_length > kMaxMethodNameLength || name_length > message.size() - 12)
       return false;
     out.name = std::string_view(begin + 8, name_length);
     p = begin + 8 + name_length;
-    seqid = static_cast<std::int32_t>(envelope_detail::load_be32(p));
+    seqid = static_cast<std::int32_t>(::ferry::internal::load_be32(p));
     p += 4;
   }
   if (raw_type != static_cast<std::uint8_t>(codec::MessageType::kCall) &&

@@ -29,11 +29,8 @@ constexpr std::uint32_t kMaxFrameLength =
 constexpr std::size_t kMaxVarint32 = 5;
 constexpr std::size_t kMaxVarint64 = 10;
 
-std::uint32_t load_be32(const std::uint8_t* p) noexcept {
-  std::uint32_t v;
-  std::memcpy(&v, p, 4);
-  return internal::big_endian(v);
-}
+using internal::load_be32;
+using internal::parse_varint;
 
 bool is_message_type(std::uint32_t type) noexcept {
   return type >= static_cast<std::uint8_t>(codec::MessageType::kCall) &&
@@ -103,26 +100,6 @@ std::string_view type_name(TType type) noexcept {
     default:
       return "value";
   }
-}
-
-// Parses a varint of at most `max_bytes` from [d, d + n), the way
-// CompactReader does (bits past the type's width are dropped). Returns the
-// bytes it takes, or 0 when no terminating byte is among the first
-// min(n, max_bytes): more bytes are needed if n < max_bytes, else it is too
-// long.
-template <class U>
-std::size_t parse_varint(const std::uint8_t* d, std::size_t n,
-                         std::size_t max_bytes, U& v) noexcept {
-  const std::size_t end = std::min(n, max_bytes);
-  U result = 0;
-  for (std::size_t i = 0; i < end; ++i) {
-    result |= static_cast<U>(d[i] & 0x7f) << (7 * i);
-    if (d[i] < 0x80) {
-      v = result;
-      return i + 1;
-    }
-  }
-  return 0;
 }
 
 // The length of the varint at `d` (at most `max_bytes`, all readable), or 0
